@@ -1,0 +1,57 @@
+# The two commands: `make run` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint setup browser clean
+
+run: setup
+	@$(BIN)/python -m edm.launcher --port $(PORT)
+
+test: setup browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+setup: $(VENV)/.installed
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed; $(PYTHON) is $$($(PYTHON) --version 2>&1)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
+	  rm -rf $(VENV); \
+	  pkg=python3-venv; ver=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing python$$ver-venv (Debian splits venv out of python3)…"; \
+	    apt-get install -y -q "python$$ver-venv" >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q "python$$ver-venv"; } || exit 1; \
+	    $(PYTHON) -m venv $(VENV) || exit 1; \
+	  else \
+	    echo "Cannot create a virtualenv: run 'sudo apt-get install python$$ver-venv', then make again."; \
+	    exit 1; \
+	  fi; }
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium for the browser tests…"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium', then make test."; \
+	    exit 1; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache

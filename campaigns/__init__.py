@@ -1,0 +1,1 @@
+"""Lists, contacts, imports, templates, campaigns and unsubscribe."""

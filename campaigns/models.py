@@ -1,0 +1,1 @@
+"""Models of lists, contacts and campaigns."""

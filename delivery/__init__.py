@@ -1,0 +1,1 @@
+"""Planning, routing, throttling, SMTP, message building, DKIM, jobs, bounces and reports."""

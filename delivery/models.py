@@ -1,0 +1,1 @@
+"""Models of deliveries, attempts, sites and bounces."""
