@@ -89,6 +89,11 @@ VARIABLES: tuple[Variable, ...] = (
         "Local IP address outgoing SMTP connections are made from.",
     ),
     Variable(
+        "EDM_IMPORT_MAX_BYTES",
+        "`209715200` (200 MB)",
+        "Largest contact file an import accepts, in bytes (also the limit on a CSV inside a ZIP).",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -224,6 +229,14 @@ def bounce_domain() -> str:
 
 def source_address() -> str | None:
     return _raw("EDM_SOURCE_ADDRESS")
+
+
+def import_max_bytes() -> int:
+    """Size limit of an uploaded contact file, in bytes."""
+    value = _raw("EDM_IMPORT_MAX_BYTES") or str(200 * 1024 * 1024)
+    if not value.isdigit() or int(value) == 0:
+        raise ConfigError(f"EDM_IMPORT_MAX_BYTES={value!r} is not a positive number of bytes.")
+    return int(value)
 
 
 def test_redis_db() -> int:

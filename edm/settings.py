@@ -22,6 +22,7 @@ try:
     EDM_HELO_NAME = config.helo_name()
     EDM_BOUNCE_DOMAIN = config.bounce_domain()
     EDM_SOURCE_ADDRESS = config.source_address()
+    EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()

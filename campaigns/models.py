@@ -1,1 +1,0 @@
-"""Models of lists, contacts and campaigns."""

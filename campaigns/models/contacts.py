@@ -1,0 +1,87 @@
+"""Contacts, lists, and the membership of a contact in a list."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+NAME_MAX_LENGTH = 255
+
+
+class ContactList(models.Model):
+    """A named group of contacts that campaigns are sent to."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:list_detail", args=[self.pk])
+
+
+class Contact(models.Model):
+    """One person, unique by normalized email address.
+
+    `email` is the address as email-validator normalizes it: the local part as written, the
+    domain lower-cased and, for IDN domains, in Unicode (NFC). `domain` is that domain,
+    kept apart so planning can exclude suppressed domains with an index instead of a LIKE.
+    """
+
+    class Status(models.TextChoices):
+        ENABLED = "enabled", "enabled"
+        UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+        BOUNCED = "bounced", "bounced"
+        COMPLAINED = "complained", "complained"
+        BLOCKLISTED = "blocklisted", "blocklisted"
+
+    email = models.CharField(max_length=254, unique=True)
+    domain = models.CharField(max_length=253, db_index=True)
+    name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="contact_status")]
+        # A prefix index on lower(name) is created by migration 0002 (per database vendor).
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def sendable(self) -> bool:
+        return self.status == self.Status.ENABLED
+
+
+class Membership(models.Model):
+    """A contact on a list, with its own subscription status."""
+
+    class Status(models.TextChoices):
+        SUBSCRIBED = "subscribed", "subscribed"
+        UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+
+    # The unique (list, contact) constraint's index serves lookups by list.
+    list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["list", "contact"], name="membership_once_per_list")
+        ]
+        indexes = [models.Index(fields=["list", "status"], name="membership_list_status")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} on {self.list_id} ({self.status})"

@@ -1,0 +1,35 @@
+"""Suppressions: global do-not-send entries for one address or a whole domain."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Suppression(models.Model):
+    """Nothing is ever sent to `value`: an email address, or every address at a domain."""
+
+    class Scope(models.TextChoices):
+        EMAIL = "email", "address"
+        DOMAIN = "domain", "domain"
+
+    class Reason(models.TextChoices):
+        MANUAL = "manual", "added by hand"
+        BLOCKLISTED = "blocklisted", "blocklisted"
+        BOUNCED = "bounced", "hard bounce"
+        COMPLAINED = "complained", "complaint"
+        UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    # A normalized address (like Contact.email) or a lower-cased Unicode domain.
+    value = models.CharField(max_length=254, unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.MANUAL)
+    source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.value
