@@ -1,0 +1,10 @@
+"""RQ jobs of the campaigns app: thin glue that takes ids and calls one service."""
+
+from __future__ import annotations
+
+from campaigns.services import imports
+
+
+def import_contacts(import_id: int) -> None:
+    """Run import `import_id` (queued by `import_start`); safe to run again after a crash."""
+    imports.import_run(import_id)

@@ -1,0 +1,1 @@
+"""Selectors: reads for pages and for other parts of the product."""

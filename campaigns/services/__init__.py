@@ -1,0 +1,1 @@
+"""Services: every write of the campaigns app, as `<noun>_<verb>` functions."""
