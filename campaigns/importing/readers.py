@@ -25,12 +25,6 @@ MAX_LINE_CHARS = 1024 * 1024
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
 
 
-@dataclass
-class Row:
-    number: int  # as a spreadsheet numbers it: the header is row 1
-    cells: list[str]
-
-
 class Table:
     """A header and an iterator of rows; `position()` is how many bytes of the file are read."""
 
@@ -49,12 +43,15 @@ class Table:
             )
         self.header = [cell.strip() for cell in first]
 
-    def rows(self) -> Iterator[Row]:
-        """Rows after the header that have at least one non-blank cell."""
-        for cells in self._cells:
-            self._number += 1
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells) of rows after the header that have a non-blank cell.
+
+        Rows are numbered as a spreadsheet numbers them: the header is row 1.
+        """
+        for number, cells in enumerate(self._cells, start=2):
+            self._number = number
             if any(cells):
-                yield Row(self._number, cells)
+                yield number, cells
 
     @property
     def next_number(self) -> int:
@@ -126,6 +123,8 @@ def _csv_table(stream: BinaryIO, position: Callable[[], int], source: Source) ->
     )
     table = Table(_csv_cells(text, delimiter), position)
     table.encoding, table.delimiter = encoding, delimiter
+    # A TextIOWrapper closes the file under it when collected: keep it while the table lives.
+    table.stream = text
     return table
 
 

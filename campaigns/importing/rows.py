@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.importing.columns import Mapping
-from campaigns.importing.readers import Row
 
 NAME_MAX_LENGTH = 255
-FORMULA_STARTS = ("=",)
+FORMULA_STARTS = "="
 REPLACEMENT_CHARACTER = "\ufffd"  # what bytes invalid in the chosen encoding decode to
 
 
 class Candidate(NamedTuple):
+    """A row that can become a contact; its fields in the staging table's column order."""
+
     row: int
     email: str
     domain: str
     name: str
-    attributes: dict[str, str]
+    attributes: str  # a JSON object of non-blank attribute cells
 
 
 class Rejection(NamedTuple):
@@ -35,37 +37,31 @@ class RowParser:
         self.email = mapping.email
         self.name = mapping.name
         self.attributes = [(index, names[index]) for index in mapping.attributes]
+        self.width = max([mapping.email, mapping.name or 0, *mapping.attributes]) + 1
         self.encoding = encoding
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-    def parse(self, row: Row) -> Candidate | Rejection:
+    def parse(self, number: int, cells: list[str]) -> Candidate | Rejection:
         """The row's candidate contact, or why it cannot be one."""
-        cells = row.cells
-        width = len(cells)
-        value = cells[self.email].strip() if self.email < width else ""
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        value = cells[self.email].strip()
         if not value:
-            return Rejection(row.number, "no email address", "")
-        if value.startswith(FORMULA_STARTS):
-            return Rejection(row.number, "a spreadsheet formula, not an email address", value)
-        if REPLACEMENT_CHARACTER in value:
-            return Rejection(row.number, self._undecodable(), value)
+            return Rejection(number, "no email address", "")
+        if value[0] in FORMULA_STARTS:
+            return Rejection(number, "a spreadsheet formula, not an email address", value)
+        name = cells[self.name].strip() if self.name is not None else ""
+        attributes = {key: text for index, key in self.attributes if (text := cells[index].strip())}
+        if REPLACEMENT_CHARACTER in value + name + "".join(attributes.values()):
+            return Rejection(
+                number,
+                f"holds bytes that are not valid {self.encoding}: is that the file's encoding?",
+                value,
+            )
         try:
             address = normalize_email(value)
         except InvalidEmailError as exc:
-            return Rejection(row.number, f"invalid email address: {exc}", value)
-        name = cells[self.name].strip() if self.name is not None and self.name < width else ""
+            return Rejection(number, f"invalid email address: {exc}", value)
         if len(name) > NAME_MAX_LENGTH:
-            return Rejection(
-                row.number, f"the name is longer than {NAME_MAX_LENGTH} characters", value
-            )
-        attributes = {}
-        for index, key in self.attributes:
-            if index < width and (text := cells[index].strip()):
-                attributes[key] = text
-        if REPLACEMENT_CHARACTER in name or any(
-            REPLACEMENT_CHARACTER in text for text in attributes.values()
-        ):
-            return Rejection(row.number, self._undecodable(), value)
-        return Candidate(row.number, address.email, address.domain, name, attributes)
-
-    def _undecodable(self) -> str:
-        return f"holds bytes that are not valid {self.encoding}: is that the file's encoding?"
+            return Rejection(number, f"the name is longer than {NAME_MAX_LENGTH} characters", value)
+        return Candidate(number, address.email, address.domain, name, self.dumps(attributes))

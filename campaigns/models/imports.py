@@ -10,6 +10,10 @@ from django.utils import timezone
 from campaigns.models.contacts import ContactList
 
 
+def _no_columns() -> list:
+    return []
+
+
 class Import(models.Model):
     """One uploaded contact file: its reading choices, its progress and its outcome.
 
@@ -53,10 +57,10 @@ class Import(models.Model):
     encoding = models.CharField(max_length=32, blank=True)
     delimiter = models.CharField(max_length=1, blank=True)
 
-    header = models.JSONField(default=list)
+    header = models.JSONField(default=_no_columns)
     email_column = models.PositiveIntegerField(null=True, blank=True)
     name_column = models.PositiveIntegerField(null=True, blank=True)
-    attribute_columns = models.JSONField(default=list)
+    attribute_columns = models.JSONField(default=_no_columns)
 
     bytes_done = models.BigIntegerField(default=0)
     rows_read = models.BigIntegerField(default=0)

@@ -11,7 +11,6 @@ Temporary tables live on the job's database connection, so one `Stage` serves on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -97,17 +96,17 @@ class Stage:
         return BatchOutcome(created, changed - created, added, already, duplicates)
 
     def _load(self, cursor, candidates: Sequence[Candidate]) -> None:
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         if self.postgres:
             copy_sql = "COPY edm_import_stage (row, email, domain, name, attributes) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
-                for c in candidates:
-                    copy.write_row((c.row, c.email, c.domain, c.name, dumps(c.attributes)))
+                write_row = copy.write_row
+                for candidate in candidates:
+                    write_row(candidate)
         else:
             cursor.executemany(
                 "INSERT INTO edm_import_stage (row, email, domain, name, attributes) "
                 "VALUES (%s, %s, %s, %s, %s)",
-                [(c.row, c.email, c.domain, c.name, dumps(c.attributes)) for c in candidates],
+                candidates,
             )
 
     def _take_out_duplicates(self, cursor) -> list[Rejection]:
@@ -179,18 +178,18 @@ class Stage:
             FROM edm_import_stage s LEFT JOIN campaigns_suppression x ON x.value = s.email
             WHERE true
             ON CONFLICT (email) {conflict}
-            RETURNING c.created_at"""  # noqa: S608
+            RETURNING created_at = %s AS inserted"""  # noqa: S608
         if self.postgres:
             cursor.execute(
                 f"WITH changed AS ({insert}) "  # noqa: S608
-                "SELECT count(*) FILTER (WHERE created_at = %s), count(*) FROM changed",
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FROM changed",
                 [stamp, stamp, stamp],
             )
             created, changed = cursor.fetchone()
             return created, changed
-        cursor.execute(insert, [stamp, stamp])
-        stamps = [row[0] for row in cursor.fetchall()]
-        return sum(1 for value in stamps if value == stamp), len(stamps)
+        cursor.execute(insert, [stamp, stamp, stamp])
+        inserted = [row[0] for row in cursor.fetchall()]
+        return sum(inserted), len(inserted)
 
     def _add_memberships(self, cursor, stamp) -> int:
         insert = """

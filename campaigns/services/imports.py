@@ -262,20 +262,20 @@ def _write(imp: Import, stage: Stage, batch: Batch) -> None:
 def _batches(table: Table, parser: RowParser) -> Iterator[Batch]:
     """Parsed rows in batches; a repeated address within a batch is rejected here."""
     batch, first_row = Batch(), {}
-    for row in table.rows():
-        parsed = parser.parse(row)
+    for number, cells in table.rows():
+        parsed = parser.parse(number, cells)
         batch.rows += 1
         if isinstance(parsed, Rejection):
             batch.rejections.append(parsed)
         elif (first := first_row.get(parsed.email)) is not None:
             batch.rejections.append(
-                Rejection(row.number, f"duplicate of row {first}", parsed.email)
+                Rejection(number, f"duplicate of row {first}", parsed.email, duplicate=True)
             )
         else:
-            first_row[parsed.email] = row.number
+            first_row[parsed.email] = number
             batch.candidates.append(parsed)
         if batch.rows >= BATCH_ROWS:
-            batch.last_row, batch.position = row.number, table.position()
+            batch.last_row, batch.position = number, table.position()
             yield batch
             batch, first_row = Batch(), {}
     batch.last_row, batch.position = table.next_number - 1, table.position()
