@@ -1,0 +1,35 @@
+"""CSV files the product hands out: UTF-8 with a BOM (so Excel reads it), formulas disarmed."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google
+# Sheets (OWASP "CSV injection"); a leading apostrophe makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """The cell's text, prefixed with ' when a spreadsheet would run it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_chunks(
+    header: list[str], rows: Iterable[Iterable[object]], per_chunk: int = 500
+) -> Iterator[str]:
+    """A CSV file as text chunks: a BOM first, every cell passed through spreadsheet_safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(codecs.BOM_UTF8.decode("utf-8"))
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+        if count % per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,146 @@
+"""Reading lists and contacts: list counts, keyset pages of a list's contacts, audiences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Collate, Lower
+
+from campaigns.models import Contact, ContactList, Membership, Suppression
+
+PAGE_SIZE = 50
+# Sorts after every character, so [prefix, prefix + HIGHEST) is exactly "starts with prefix"
+# in code point order (SQLite BINARY, PostgreSQL "C", which migration 0002 sets up).
+HIGHEST = "\U0010ffff"
+
+# Status filter of a list's contacts page: value -> (label, condition on memberships).
+STATUS_FILTERS = {
+    "": ("All", Q()),
+    "subscribed": ("Subscribed", Q(status=Membership.Status.SUBSCRIBED)),
+    "unsubscribed": ("Unsubscribed from this list", Q(status=Membership.Status.UNSUBSCRIBED)),
+    **{
+        status: (f"Contact {label}", Q(contact__status=status))
+        for status, label in Contact.Status.choices
+    },
+}
+
+
+@dataclass
+class ListSummary:
+    """A list with its contacts counted by membership and contact status."""
+
+    contact_list: ContactList
+    total: int = 0
+    subscribed: int = 0
+    unsubscribed: int = 0
+    by_contact_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def sendable(self) -> int:
+        return self.by_contact_status.get("enabled_subscribed", 0)
+
+
+def list_summaries(lists: QuerySet[ContactList] | None = None) -> list[ListSummary]:
+    """Every list (or those given) with counts, from one grouped query."""
+    lists = list(ContactList.objects.all() if lists is None else lists)
+    summaries = {item.pk: ListSummary(item) for item in lists}
+    counts = (
+        Membership.objects.filter(list__in=summaries)
+        .values_list("list_id", "status", "contact__status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for list_id, status, contact_status, n in counts:
+        summary = summaries[list_id]
+        summary.total += n
+        if status == Membership.Status.SUBSCRIBED:
+            summary.subscribed += n
+        else:
+            summary.unsubscribed += n
+        summary.by_contact_status[contact_status] = (
+            summary.by_contact_status.get(contact_status, 0) + n
+        )
+        if status == Membership.Status.SUBSCRIBED and contact_status == Contact.Status.ENABLED:
+            summary.by_contact_status["enabled_subscribed"] = (
+                summary.by_contact_status.get("enabled_subscribed", 0) + n
+            )
+    return [summaries[item.pk] for item in lists]
+
+
+@dataclass
+class ContactPage:
+    memberships: list[Membership]
+    next_after: str | None  # the `after` cursor of the next page, None on the last page
+
+
+def _prefix(field_expression, prefix: str) -> Q:
+    return Q(**{f"{field_expression}__gte": prefix, f"{field_expression}__lt": prefix + HIGHEST})
+
+
+def list_members(contact_list: ContactList, *, search: str = "", status: str = "") -> QuerySet:
+    """Memberships of the list whose contact matches an email or name prefix, and a status."""
+    members = Membership.objects.filter(list=contact_list).select_related("contact")
+    members = members.filter(STATUS_FILTERS.get(status, STATUS_FILTERS[""])[1])
+    search = search.strip()
+    if search:
+        name_key = Lower("contact__name")
+        if connection.vendor == "postgresql":
+            name_key = Collate(name_key, "C")  # matches the index of migration 0002
+        members = members.alias(name_key=name_key).filter(
+            _prefix("contact__email", search)
+            | _prefix("contact__email", search.lower())
+            | _prefix("name_key", search.lower())
+        )
+    return members.order_by("contact__email")
+
+
+def list_contacts_page(
+    contact_list: ContactList,
+    *,
+    search: str = "",
+    status: str = "",
+    after: str = "",
+    size: int = PAGE_SIZE,
+) -> ContactPage:
+    """One page of the list's contacts in email order, after the cursor (keyset, no OFFSET)."""
+    members = list_members(contact_list, search=search, status=status)
+    if after:
+        members = members.filter(contact__email__gt=after)
+    rows = list(members[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return ContactPage(rows, rows[-1].contact.email if more else None)
+
+
+def list_members_iter(
+    contact_list: ContactList, *, search: str = "", status: str = "", chunk: int = 2000
+) -> Iterator[Membership]:
+    """Every matching membership, read in keyset chunks (for exports of any size)."""
+    after = ""
+    while True:
+        page = list_contacts_page(
+            contact_list, search=search, status=status, after=after, size=chunk
+        )
+        yield from page.memberships
+        if page.next_after is None:
+            return
+        after = page.next_after
+
+
+def suppressed() -> Exists:
+    """True for a contact whose address or domain is suppressed (use in filter/annotate)."""
+    return Exists(
+        Suppression.objects.filter(Q(value=OuterRef("email")) | Q(value=OuterRef("domain")))
+    )
+
+
+def list_audience(contact_list: ContactList) -> QuerySet[Contact]:
+    """Contacts a campaign to this list may send to: subscribed, enabled, not suppressed."""
+    return Contact.objects.filter(
+        memberships__list=contact_list,
+        memberships__status=Membership.Status.SUBSCRIBED,
+        status=Contact.Status.ENABLED,
+    ).exclude(suppressed())

@@ -1,0 +1,132 @@
+"""Changing contacts and their memberships: add, edit, remove, unsubscribe, bounce, blocklist.
+
+Bounce processing, complaint handling and the unsubscribe page call the `contact_mark_*`,
+`contact_unsubscribe` and `membership_unsubscribe` services here; each records a suppression
+where the outcome must hold for every list.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.emails import normalize_email
+from campaigns.models import Contact, ContactList, Membership, Suppression
+
+
+class ContactExistsError(Exception):
+    """Another contact already has this email address."""
+
+
+def contact_add(
+    *, contact_list: ContactList, email: str, name: str = "", attributes: dict | None = None
+) -> tuple[Contact, bool]:
+    """Put an address on a list, creating its contact if new; (contact, created).
+
+    Raises InvalidEmailError. An existing contact keeps its status and data; a membership
+    that was unsubscribed stays unsubscribed.
+    """
+    address = normalize_email(email)
+    with transaction.atomic():
+        contact, created = Contact.objects.get_or_create(
+            email=address.email,
+            defaults={
+                "domain": address.domain,
+                "name": name.strip(),
+                "attributes": attributes or {},
+                "status": _status_from_suppression(address.email),
+            },
+        )
+        Membership.objects.get_or_create(list=contact_list, contact=contact)
+    return contact, created
+
+
+def _status_from_suppression(email: str) -> str:
+    reason = Suppression.objects.filter(value=email).values_list("reason", flat=True).first()
+    if reason is None:
+        return Contact.Status.ENABLED
+    if reason in (Contact.Status.BOUNCED, Contact.Status.COMPLAINED, Contact.Status.UNSUBSCRIBED):
+        return reason
+    return Contact.Status.BLOCKLISTED
+
+
+def contact_update(contact: Contact, *, email: str, name: str, attributes: dict) -> Contact:
+    """Change a contact's address, name and attributes; ContactExistsError on a taken address."""
+    address = normalize_email(email)
+    contact.email, contact.domain = address.email, address.domain
+    contact.name, contact.attributes = name.strip(), attributes
+    contact.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            contact.save(update_fields=["email", "domain", "name", "attributes", "updated_at"])
+    except IntegrityError:
+        raise ContactExistsError(
+            f"Another contact already has the address {address.email}."
+        ) from None
+    return contact
+
+
+def contact_delete(contact: Contact) -> None:
+    """Delete the contact from every list (suppressions of its address stay)."""
+    contact.delete()
+
+
+def membership_remove(*, contact_list: ContactList, contact: Contact) -> None:
+    """Take the contact off the list (the contact stays, with its other lists)."""
+    Membership.objects.filter(list=contact_list, contact=contact).delete()
+
+
+def membership_unsubscribe(*, contact_list: ContactList, contact: Contact) -> None:
+    """Unsubscribe the contact from one list; other lists are not affected."""
+    Membership.objects.filter(list=contact_list, contact=contact).update(
+        status=Membership.Status.UNSUBSCRIBED, updated_at=timezone.now()
+    )
+
+
+def contact_unsubscribe(*, contact: Contact, source: str) -> None:
+    """Unsubscribe the contact from everything: its status and a suppression of its address."""
+    _contact_suppress(contact.email, Contact.Status.UNSUBSCRIBED, source=source)
+
+
+def contact_blocklist(*, contact: Contact, source: str = "added by hand", by=None) -> None:
+    """Never send to this contact again, from any list."""
+    _contact_suppress(contact.email, Contact.Status.BLOCKLISTED, source=source, by=by)
+
+
+def contact_mark_bounced(*, email: str, source: str) -> None:
+    """A hard bounce: the address is suppressed, its contact (if any) bounced. InvalidEmailError."""
+    _contact_suppress(normalize_email(email).email, Contact.Status.BOUNCED, source=source)
+
+
+def contact_mark_complained(*, email: str, source: str) -> None:
+    """A spam complaint: the address is complained and suppressed. InvalidEmailError."""
+    _contact_suppress(normalize_email(email).email, Contact.Status.COMPLAINED, source=source)
+
+
+# A contact's status only moves towards the stronger reason: a blocklisted contact that
+# bounces stays blocklisted, an unsubscribed one that complains becomes complained.
+STRENGTH = [
+    Contact.Status.ENABLED,
+    Contact.Status.UNSUBSCRIBED,
+    Contact.Status.BOUNCED,
+    Contact.Status.COMPLAINED,
+    Contact.Status.BLOCKLISTED,
+]
+
+
+def _contact_suppress(email: str, status: str, *, source: str, by=None) -> None:
+    """Set the contact's status (if it exists) and suppress its address, in one transaction."""
+    now = timezone.now()
+    weaker = STRENGTH[: STRENGTH.index(status)]
+    with transaction.atomic():
+        Contact.objects.filter(email=email, status__in=weaker).update(status=status, updated_at=now)
+        Suppression.objects.get_or_create(
+            value=email,
+            defaults={
+                "scope": Suppression.Scope.EMAIL,
+                "reason": status,
+                "source": source[:200],
+                "created_by": by,
+                "created_at": now,
+            },
+        )
