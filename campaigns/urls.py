@@ -1,11 +1,41 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns.views import contacts, imports, lists, placeholders, suppressions
 
 app_name = "campaigns"
 
 urlpatterns = [
-    path("lists/", views.list_index, name="list_index"),
-    path("templates/", views.template_index, name="template_index"),
-    path("campaigns/", views.campaign_index, name="campaign_index"),
+    path("lists/", lists.list_index, name="list_index"),
+    path("lists/<int:pk>/", lists.list_detail, name="list_detail"),
+    path("lists/<int:pk>/edit/", lists.list_edit, name="list_edit"),
+    path("lists/<int:pk>/delete/", lists.list_delete, name="list_delete"),
+    path("lists/<int:pk>/contacts/", lists.list_contacts, name="list_contacts"),
+    path("lists/<int:pk>/contacts.csv", lists.list_export, name="list_export"),
+    path("lists/<int:pk>/contacts/add/", contacts.list_contact_add, name="list_contact_add"),
+    path(
+        "lists/<int:pk>/contacts/<int:contact_pk>/remove/",
+        contacts.list_contact_remove,
+        name="list_contact_remove",
+    ),
+    path(
+        "lists/<int:pk>/contacts/<int:contact_pk>/unsubscribe/",
+        contacts.list_contact_unsubscribe,
+        name="list_contact_unsubscribe",
+    ),
+    path("lists/<int:pk>/import/", imports.list_import, name="list_import"),
+    path("contacts/<int:pk>/", contacts.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/blocklist/", contacts.contact_blocklist, name="contact_blocklist"),
+    path("contacts/<int:pk>/delete/", contacts.contact_delete, name="contact_delete"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress.json", imports.import_progress_json, name="import_progress"),
+    path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<int:pk>/rejected.csv", imports.import_rejected, name="import_rejected"),
+    path("suppressions/", suppressions.suppression_index, name="suppression_index"),
+    path(
+        "suppressions/<int:pk>/remove/",
+        suppressions.suppression_remove,
+        name="suppression_remove",
+    ),
+    path("templates/", placeholders.template_index, name="template_index"),
+    path("campaigns/", placeholders.campaign_index, name="campaign_index"),
 ]

@@ -130,6 +130,24 @@ def list_members_iter(
         after = page.next_after
 
 
+def list_attribute_keys(contact_list: ContactList) -> list[str]:
+    """Every attribute name used by a contact of the list, sorted (the export's columns)."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT DISTINCT jsonb_object_keys(c.attributes) FROM campaigns_membership m "
+            "JOIN campaigns_contact c ON c.id = m.contact_id WHERE m.list_id = %s"
+        )
+    else:
+        sql = (
+            "SELECT DISTINCT j.key FROM campaigns_membership m "
+            "JOIN campaigns_contact c ON c.id = m.contact_id, json_each(c.attributes) j "
+            "WHERE m.list_id = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contact_list.pk])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def suppressed() -> Exists:
     """True for a contact whose address or domain is suppressed (use in filter/annotate)."""
     return Exists(

@@ -106,8 +106,12 @@ def import_encoding_set(imp: Import, *, encoding: str) -> Import:
     return imp
 
 
-def import_start(imp: Import, *, mapping: Mapping, mode: str, by=None) -> Import:
-    """Queue the import with its mapping and mode; ImportConflictError if the list is busy."""
+def import_start(imp: Import, *, mapping: Mapping, mode: str, enqueue: bool = True) -> Import:
+    """Queue the import with its mapping and mode; ImportConflictError if the list is busy.
+
+    With `enqueue=False` no job is queued: the caller runs `import_run` itself (the
+    import_contacts command does, to draw its progress bar).
+    """
     if imp.status != Import.Status.UPLOADED:
         raise ImportStateError(f"This import is already {imp.get_status_display()}.")
     width = len(imp.header)
@@ -123,7 +127,8 @@ def import_start(imp: Import, *, mapping: Mapping, mode: str, by=None) -> Import
     try:
         with transaction.atomic():
             imp.save()
-            _enqueue(imp)
+            if enqueue:
+                _enqueue(imp)
     except IntegrityError:
         imp.status = Import.Status.UPLOADED
         busy = Import.objects.filter(list_id=imp.list_id, status__in=Import.ACTIVE).first()

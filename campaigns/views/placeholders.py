@@ -1,16 +1,6 @@
-"""Pages for lists, templates and campaigns."""
+"""Sections not built yet: templates and campaigns."""
 
 from edm.views import empty_state
-
-
-def list_index(request):
-    return empty_state(
-        request,
-        title="Lists",
-        message="No contact lists yet. Lists and contact import are the first thing to set up.",
-        action="Open the admin",
-        action_url="admin:index",
-    )
 
 
 def template_index(request):

@@ -1,0 +1,1 @@
+"""Pages of the campaigns app, one module per section."""
