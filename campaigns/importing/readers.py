@@ -204,7 +204,8 @@ def _xlsx_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ") if value.time() else value.date().isoformat()
+        midnight = value.time() == datetime.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)

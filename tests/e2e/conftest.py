@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
 
-A failing test leaves a full-page screenshot in test-artifacts/<test name>.png.
+A failing test leaves a full-page screenshot in test-artifacts/<test name>.png (the report
+hook that tells a failure is in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -45,13 +46,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
 
 
 @pytest.fixture

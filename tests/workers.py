@@ -1,0 +1,130 @@
+"""Real RQ workers for tests: `manage.py rqworker` processes on the test database and Redis.
+
+Jobs run exactly as in production: a separate process started with `manage.py rqworker`,
+forking a work horse per job, reading the *test* database (DATABASE_URL is rebuilt from the
+test connection: `$EDM_VAR_DIR/test.sqlite3`, or `test_<name>` on PostgreSQL) and the
+suite's Redis (REDIS_URL and EDM_VAR_DIR are inherited from tests/services.py).
+
+The worker sees only committed rows, so tests that use it need `transactional_db` (both
+fixtures request it) and, with Django's on-commit enqueueing, jobs are queued only when the
+enqueueing code's transaction commits.
+
+- `rq_burst(*queues)`: run a worker in burst mode until the queues are empty; returns the
+  finished process (its output is in `.stdout`) and fails the test if the worker failed.
+- `rq_worker`: a worker running in the background for the whole test (for browser tests
+  that watch a job progress); stopped at teardown. Its log is printed when the test fails.
+
+Both take the queues of `edm.queues.ALL` by default.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from edm import queues as edm_queues
+
+MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database the tests run on (not the one configured for `make run`)."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    if connection.vendor == "postgresql":
+        user = quote(settings.get("USER") or "", safe="")
+        password = quote(settings.get("PASSWORD") or "", safe="")
+        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings.get("HOST") or "127.0.0.1"
+        port = f":{settings['PORT']}" if settings.get("PORT") else ""
+        return f"postgres://{credentials}{host}{port}/{quote(settings['NAME'], safe='')}"
+    raise NotImplementedError(f"No worker database URL for {connection.vendor}")
+
+
+test_database_url.__test__ = False  # a helper, not a test, despite its name
+
+
+def worker_env() -> dict[str, str]:
+    """The environment of a worker process: ours, pointed at the test database."""
+    return {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1"}
+
+
+def worker_argv(queues: tuple[str, ...], *, burst: bool) -> list[str]:
+    return [
+        sys.executable,
+        str(MANAGE),
+        "rqworker",
+        *(["--burst"] if burst else []),
+        *(queues or edm_queues.ALL),
+    ]
+
+
+def run_burst(*queues: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a burst worker on the queues until they are empty; fails the test if it fails."""
+    result = subprocess.run(
+        worker_argv(queues, burst=True),
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"rqworker --burst exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class WorkerProcess:
+    """A background `manage.py rqworker` process and its log."""
+
+    def __init__(self, queues: tuple[str, ...]):
+        self.log = tempfile.NamedTemporaryFile(prefix="rqworker-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            worker_argv(queues, burst=False),
+            env=worker_env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Warm shutdown (SIGTERM lets a running job finish), then SIGKILL after 20 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def rq_burst(transactional_db, redis_db):
+    """Call it to run the queued jobs in a real worker process: `rq_burst("imports")`."""
+    return run_burst
+
+
+@pytest.fixture
+def rq_worker(transactional_db, redis_db, request):
+    """A real worker process serving every queue for the whole test."""
+    worker = WorkerProcess(tuple(getattr(request, "param", ()) or ()))
+    yield worker
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print(f"--- rqworker log ---\n{worker.output()}")
+    worker.stop()
