@@ -212,6 +212,10 @@ def _xlsx_text(value: object) -> str:
 
 
 def megabytes(size: int) -> str:
-    """A byte count for people: "200 MB", "1.5 MB"."""
+    """A byte count for people: "200 MB", "1.5 MB", "12 KB", "900 bytes"."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
     value = size / (1024 * 1024)
     return f"{value:.0f} MB" if value >= 10 or value.is_integer() else f"{value:.1f} MB"

@@ -9,6 +9,7 @@ from itertools import islice
 from campaigns.importing.columns import Mapping, column_names, guess_mapping
 from campaigns.importing.readers import open_table
 from campaigns.models import Import, ImportRejection
+from campaigns.services.imports import PREVIEW_ROWS as SAMPLE_ROWS
 from campaigns.services.imports import import_source
 
 PREVIEW_ROWS = 5
@@ -31,7 +32,7 @@ def import_preview(
     """
     with open_table(import_source(imp, encoding=encoding)) as table:
         names = column_names(table.header)
-        sample = [cells for _, cells in islice(table.rows(), 50)]
+        sample = [cells for _, cells in islice(table.rows(), SAMPLE_ROWS)]
     width = len(names)
     shown = [(cells + [""] * width)[:width] for cells in sample[:rows]]
     return Preview(names, shown, guess_mapping(names, sample), encoding or imp.encoding)

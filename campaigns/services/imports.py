@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import django_rq
@@ -34,6 +35,7 @@ from edm import queues
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
+PREVIEW_ROWS = 50  # rows read at upload, and shown in part by the mapping step
 
 
 class ImportConflictError(Exception):
@@ -70,6 +72,9 @@ def import_create(*, contact_list: ContactList, path: Path, file_name: str, by=N
         source = Source(path=path, file_format=file_format, max_bytes=limit)
         with open_table(source) as table:
             _check_header(table)
+            # Problems in the first rows (an unclosed quote, a huge line) are told now.
+            for _ in islice(table.rows(), PREVIEW_ROWS):
+                pass
     except BadFileError:
         path.unlink(missing_ok=True)
         raise

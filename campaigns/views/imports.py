@@ -35,8 +35,9 @@ def _list_import(request, pk, handler: DiskUploadHandler | None):
     limit = settings.EDM_IMPORT_MAX_BYTES
     form = UploadForm(request.POST or None, request.FILES or None, max_bytes=limit)
     if handler is not None and handler.too_large:
-        form.add_error(
-            "file", f"The file is larger than {megabytes(limit)}, the limit for imports."
+        form.is_valid()  # the dropped file reads as missing; say why instead
+        form.errors["file"] = form.error_class(
+            [f"The file is larger than {megabytes(limit)}, the limit for imports."]
         )
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
