@@ -75,7 +75,7 @@ def test_file_over_the_size_limit_is_refused(tmp_path, settings):
     data = csv_text(people(100)).encode()
     with pytest.raises(BadFileError) as caught:
         create(tmp_path, "big.csv", data)
-    assert str(caught.value) == f"The file is {len(data) // 1024} KB; the limit is 1000 bytes."
+    assert str(caught.value) == f"The file is {len(data) / 1024:.0f} KB; the limit is 1000 bytes."
     assert_nothing_kept()
 
 
