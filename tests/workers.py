@@ -80,7 +80,9 @@ def run_burst(*queues: str, timeout: float = 120) -> subprocess.CompletedProcess
         check=False,
     )
     if result.returncode != 0:
-        pytest.fail(f"rqworker --burst exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"rqworker --burst exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

@@ -124,7 +124,7 @@ def test_file_without_an_email_column_asks_for_one(admin_client, tmp_path):
 def test_formula_in_the_email_column_is_rejected_and_formulas_elsewhere_kept_as_text(tmp_path):
     rows = [
         ["email", "name", "note"],
-        ["=HYPERLINK(\"http://x\",\"y\")", "Eve", "x"],
+        ['=HYPERLINK("http://x","y")', "Eve", "x"],
         ["ann@example.com", "=1+1", "@SUM(A1:A2)"],
     ]
     imp = run_import(make_list(), write_csv(tmp_path / "c.csv", rows))
@@ -140,7 +140,9 @@ def test_unbalanced_quote_late_in_a_file_fails_the_import_but_keeps_it_consisten
     monkeypatch.setattr(import_services, "BATCH_ROWS", 100)
     rows = csv_text(people(250))
     broken = tmp_path / "broken.csv"
-    broken.write_text(rows + 'late@example.com,"Never closed\r\n' + csv_text(people(10, start=900)[1:]))
+    broken.write_text(
+        rows + 'late@example.com,"Never closed\r\n' + csv_text(people(10, start=900)[1:])
+    )
     contact_list = make_list()
 
     failed = run_import(contact_list, broken)

@@ -16,7 +16,16 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CHINESE_SIMPLIFIED = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"]
-CHINESE_TRADITIONAL = ["陳大文", "林小明", "黃志強", "張美玲", "李嘉欣", "王建國", "劉德華", "吳淑芬"]
+CHINESE_TRADITIONAL = [
+    "陳大文",
+    "林小明",
+    "黃志強",
+    "張美玲",
+    "李嘉欣",
+    "王建國",
+    "劉德華",
+    "吳淑芬",
+]
 WESTERN = ["Müller", "José Ñúñez", "Françoise Œuvre", "Søren Ærø", "Zoë “Quote”", "Ångström"]
 
 
@@ -52,7 +61,10 @@ def test_encoding_is_detected_and_text_arrives_intact(tmp_path, encoding, names,
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiter_is_detected(tmp_path, delimiter):
-    rows = [["email", "name", "note"], *([f"d{i}@example.com", f"N {i}", "a, b; c"] for i in range(9))]
+    rows = [
+        ["email", "name", "note"],
+        *([f"d{i}@example.com", f"N {i}", "a, b; c"] for i in range(9)),
+    ]
     imp = run_import(make_list(), write_csv(tmp_path / "c.csv", rows, delimiter=delimiter))
     assert imp.delimiter == delimiter
     assert imp.created == 9
