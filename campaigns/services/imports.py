@@ -154,13 +154,22 @@ def _enqueue(imp: Import) -> None:
     )
 
 
+def import_discard(imp: Import) -> None:
+    """Delete an import that never started, and its file."""
+    if imp.status != Import.Status.UPLOADED:
+        raise ImportStateError("Only an import that has not started can be discarded.")
+    (uploads_dir() / imp.file_path).unlink(missing_ok=True)
+    imp.delete()
+
+
 def import_cancel(imp: Import) -> Import:
     """Stop the import: at once if it has not started, after the current batch if it is running."""
     with transaction.atomic():
         if imp.status in (Import.Status.UPLOADED, Import.Status.QUEUED):
-            Import.objects.filter(pk=imp.pk, status=imp.status).update(
+            if Import.objects.filter(pk=imp.pk, status=imp.status).update(
                 status=Import.Status.CANCELLED, finished_at=timezone.now()
-            )
+            ):
+                (uploads_dir() / imp.file_path).unlink(missing_ok=True)
         elif imp.status == Import.Status.RUNNING:
             Import.objects.filter(pk=imp.pk).update(cancel_requested=True)
     imp.refresh_from_db()
@@ -205,6 +214,8 @@ def import_run(import_id: int, *, progress: Callable[[Import], None] | None = No
 
 def _finish(imp: Import, status: str, error: str = "") -> None:
     Import.objects.filter(pk=imp.pk).update(status=status, error=error, finished_at=timezone.now())
+    # A finished import never reads its file again; an upload can be hundreds of megabytes.
+    (uploads_dir() / imp.file_path).unlink(missing_ok=True)
 
 
 def _run(imp: Import, stage: Stage, progress) -> str:

@@ -72,7 +72,7 @@ def test_delimiter_is_detected(tmp_path, delimiter):
 
 
 def test_csv_inside_a_zip_is_read(tmp_path):
-    data = "email,name\r\nzip1@example.com,Zed\r\nzip2@example.com,Zoe\r\n".encode()
+    data = b"email,name\r\nzip1@example.com,Zed\r\nzip2@example.com,Zoe\r\n"
     source = write_zip(tmp_path / "contacts.zip", {"__MACOSX/._c.csv": b"junk", "c.csv": data})
     imp = run_import(make_list(), source)
     assert (imp.file_format, imp.status, imp.created) == ("zip", "done", 2)
@@ -99,7 +99,7 @@ def test_xlsx_cells_become_text(tmp_path):
 def test_bytes_invalid_in_the_chosen_encoding_reject_the_row_not_the_file(tmp_path):
     # Detection reads the first 256 KB, which are UTF-8; the broken row comes after them.
     good = csv_text(people(9000, domain="example.org")).encode()
-    bad = "bad@example.com,Ren\r\n".encode().replace(b"Ren", b"R\xe9n")  # Latin-1 é
+    bad = b"bad@example.com,Ren\r\n".replace(b"Ren", b"R\xe9n")  # Latin-1 é
     source = tmp_path / "c.csv"
     source.write_bytes(good + bad)
     imp = run_import(make_list(), source)

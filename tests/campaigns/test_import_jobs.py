@@ -29,7 +29,7 @@ def start(client, imp, **choices):
 
 def test_uploaded_file_is_imported_by_the_worker_and_reported(admin_client, tmp_path, rq_burst):
     contact_list = make_list()
-    rows = people(300) + [["broken", "X", ""], ["person1@example.com", "Dup", ""]]
+    rows = [*people(300), ["broken", "X", ""], ["person1@example.com", "Dup", ""]]
     imp = upload(admin_client, contact_list, write_csv(tmp_path / "people.csv", rows))
     mapping_page = admin_client.get(
         reverse("campaigns:import_detail", args=[imp.pk])

@@ -7,8 +7,8 @@ from campaigns.models import Contact, Import, ImportRejection, Membership, Suppr
 from campaigns.services import contacts as contact_services
 from campaigns.services import imports as import_services
 from campaigns.services.suppressions import suppression_add
+from campaigns.uploads import uploads_dir
 from tests.factories import (
-    csv_text,
     make_contact,
     make_list,
     people,
@@ -40,6 +40,7 @@ def test_import_counts_every_row_and_rejects_with_row_numbers(tmp_path):
     summary = (imp.rows_read, imp.created, imp.updated, imp.added, imp.duplicates, imp.invalid)
     assert summary == (6, 3, 0, 3, 1, 2)
     assert imp.percent == 100
+    assert not (uploads_dir() / imp.file_path).exists()  # done with the file
     rejected = [(r.row, r.reason, r.value) for r in ImportRejection.objects.order_by("row")]
     assert rejected == [
         (4, "duplicate of row 2", "Ann@example.com"),
@@ -143,7 +144,7 @@ def test_suppressed_blocklisted_and_unsubscribed_stay_so(tmp_path):
 def test_a_crashed_run_resumes_after_its_last_committed_batch(tmp_path, monkeypatch):
     monkeypatch.setattr(import_services, "BATCH_ROWS", 100)
     contact_list = make_list()
-    rows = people(250) + [["person5@example.com", "Again", "Oslo"]]  # a duplicate past the crash
+    rows = [*people(250), ["person5@example.com", "Again", "Oslo"]]  # a duplicate past the crash
     imp = import_services.import_create(
         contact_list=contact_list,
         path=uploaded(write_csv(tmp_path / "c.csv", rows)),

@@ -41,11 +41,15 @@ class Command(BaseCommand):
             imp = import_services.import_create(
                 contact_list=contact_list, path=path, file_name=file.name
             )
+        except BadFileError as exc:
+            raise CommandError(str(exc)) from None
+        try:
             if options["encoding"]:
                 import_services.import_encoding_set(imp, encoding=options["encoding"])
             mapping = self._mapping(imp, options)
             import_services.import_start(imp, mapping=mapping, mode=options["mode"], enqueue=False)
-        except (BadFileError, import_services.ImportConflictError) as exc:
+        except (BadFileError, import_services.ImportConflictError, CommandError) as exc:
+            import_services.import_discard(imp)
             raise CommandError(str(exc)) from None
         imp = import_services.import_run(imp.pk, progress=self._draw)
         self.stdout.write("")
