@@ -89,6 +89,12 @@ VARIABLES: tuple[Variable, ...] = (
         "Local IP address outgoing SMTP connections are made from.",
     ),
     Variable(
+        "EDM_CAPTURE_PORT",
+        "`2525`",
+        "Loopback port of the capture SMTP server that `capture` mode delivers to "
+        "(started by `make run`; messages appear on the Outbox page).",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -197,6 +203,10 @@ def relay_url() -> str | None:
 
 def smtp_port() -> int:
     return _port("EDM_SMTP_PORT", 25)
+
+
+def capture_port() -> int:
+    return _port("EDM_CAPTURE_PORT", 2525)
 
 
 def dns_nameservers() -> list[tuple[str, int]]:

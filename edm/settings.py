@@ -18,6 +18,7 @@ try:
     EDM_DELIVERY_MODE = config.delivery_mode()
     EDM_RELAY_URL = config.relay_url()
     EDM_SMTP_PORT = config.smtp_port()
+    EDM_CAPTURE_PORT = config.capture_port()
     EDM_DNS_NAMESERVERS = config.dns_nameservers()
     EDM_HELO_NAME = config.helo_name()
     EDM_BOUNCE_DOMAIN = config.bounce_domain()
