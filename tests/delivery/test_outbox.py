@@ -10,7 +10,7 @@ from email.policy import SMTP
 
 import pytest
 
-from delivery.capture import serve
+from delivery import capture, smtpd
 from delivery.models import CapturedMessage
 from tests.net import free_port
 
@@ -25,7 +25,17 @@ def capture_port(transactional_db):
 
     async def main():
         ready = asyncio.Event()
-        task = asyncio.create_task(serve("127.0.0.1", port, stop, ready))
+        task = asyncio.create_task(
+            smtpd.serve(
+                capture.CaptureHandler(),
+                host="127.0.0.1",
+                port=port,
+                stop=stop,
+                hostname=capture.HOSTNAME,
+                size_limit=capture.MAX_MESSAGE_BYTES,
+                ready=ready,
+            )
+        )
         await ready.wait()
         started.set()
         await task

@@ -123,7 +123,7 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
     login = run.wait_for("admin login")
     assert "password" in login
     run.wait_until_serving()
-    run.wait_for("capture SMTP server listening")
+    run.wait_for("capture.localhost: SMTP server listening")
     run.wait_for("Listening on")  # the worker
 
     status, health = run.get("/healthz")

@@ -1,11 +1,9 @@
 """Run the capture SMTP server (capture mode): `python manage.py capture_server`."""
 
-import asyncio
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from delivery.capture import serve_until_signalled
+from delivery import capture, smtpd
 
 
 class Command(BaseCommand):
@@ -15,5 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=None, help="default EDM_CAPTURE_PORT")
 
     def handle(self, *args, **options):
-        port = options["port"] or settings.EDM_CAPTURE_PORT
-        asyncio.run(serve_until_signalled("127.0.0.1", port))
+        smtpd.run_until_signalled(
+            capture.CaptureHandler(),
+            host="127.0.0.1",
+            port=options["port"] or settings.EDM_CAPTURE_PORT,
+            hostname=capture.HOSTNAME,
+            size_limit=capture.MAX_MESSAGE_BYTES,
+        )
