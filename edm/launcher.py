@@ -61,6 +61,14 @@ def processes(port: int) -> list[Process]:
         ),
         Process("worker", [python, manage, "rqworker", "--with-scheduler", *queues.ALL]),
     ]
+    entries.append(
+        Process(
+            "bounce-in",
+            [python, manage, "bounce_server"],
+            port=config.bounce_listen()[1],
+            port_setting="EDM_BOUNCE_LISTEN",
+        )
+    )
     if config.delivery_mode() == "capture":
         entries.append(
             Process(

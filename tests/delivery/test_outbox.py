@@ -2,51 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import smtplib
-import threading
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
 
-from delivery import capture, smtpd
+from delivery import capture
 from delivery.models import CapturedMessage
-from tests.net import free_port
+from tests.smtpd_thread import running_smtpd
 
 
 @pytest.fixture
 def capture_port(transactional_db):
-    """A capture server on a free loopback port, in a thread, for the length of a test."""
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    started = threading.Event()
-
-    async def main():
-        ready = asyncio.Event()
-        task = asyncio.create_task(
-            smtpd.serve(
-                capture.CaptureHandler(),
-                host="127.0.0.1",
-                port=port,
-                stop=stop,
-                hostname=capture.HOSTNAME,
-                size_limit=capture.MAX_MESSAGE_BYTES,
-                ready=ready,
-            )
-        )
-        await ready.wait()
-        started.set()
-        await task
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield port
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    with running_smtpd(capture.CaptureHandler(), hostname=capture.HOSTNAME) as port:
+        yield port
 
 
 def newsletter() -> EmailMessage:

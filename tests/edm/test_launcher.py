@@ -43,6 +43,7 @@ class Run:
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
         env["EDM_VAR_DIR"] = str(var_dir)
         env["EDM_CAPTURE_PORT"] = str(free_port())
+        env["EDM_BOUNCE_LISTEN"] = f"127.0.0.1:{free_port()}"
         self.marker = f"EDM_VAR_DIR={var_dir}"
         self.port = port
         self.popen = subprocess.Popen(
@@ -125,6 +126,7 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
     run.wait_until_serving()
     run.wait_for("capture.localhost: SMTP server listening")
     run.wait_for("Listening on")  # the worker
+    run.wait_for("bounces.localhost: SMTP server listening")
 
     status, health = run.get("/healthz")
     assert status == 200
@@ -132,7 +134,7 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
     assert health["redis"] == {"ok": True, "backend": "embedded", "error": None}
     assert (tmp_path / "var" / "edm.sqlite3").exists()
     names = {line.split("|")[0].strip() for line in run.output if "|" in line}
-    assert {"launcher", "redis", "setup", "web", "worker", "capture"} <= names
+    assert {"launcher", "redis", "setup", "web", "worker", "capture", "bounce-in"} <= names
 
     second = launch(var_dir=tmp_path / "var")
     assert second.popen.wait(timeout=30) == 1
