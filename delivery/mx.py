@@ -79,6 +79,8 @@ class Route:
 
 
 class PermanentCause(Enum):
+    """Why a domain takes no mail."""
+
     NO_SUCH_DOMAIN = "no such domain"
     NULL_MX = "null MX"
     NO_ADDRESS = "no MX and no address"
@@ -91,7 +93,7 @@ class PermanentCause(Enum):
 
     @property
     def status(self) -> str:
-        """The enhanced status code to record (RFC 3463; 5.1.10 from RFC 7505 §4.2)."""
+        """The enhanced status code to record (RFC 3463; 5.1.10 "null MX" from RFC 7505)."""
         return {
             PermanentCause.NO_SUCH_DOMAIN: "5.1.2",
             PermanentCause.NULL_MX: "5.1.10",
@@ -101,13 +103,15 @@ class PermanentCause(Enum):
 
 
 class TemporaryCause(Enum):
+    """Why a domain cannot be routed right now."""
+
     SERVER_FAILURE = "nameserver failure"
     TIMEOUT = "no answer in time"
     NO_REACHABLE_HOST = "no MX host resolves"
 
     @property
     def reason(self) -> str:
-        """The reason in Sisimai's taxonomy should the delivery expire with it."""
+        """The reason in Sisimai's taxonomy."""
         return "networkerror"
 
     @property
@@ -258,7 +262,7 @@ class Router:
         if self._cache is not None:
             cached = self._cache.get(key)
             if cached is not None:
-                return _decode(cached)
+                return _decode(cached, rdtype)
         answer, ttl = self._query(name, rdtype)
         if self._cache is not None:
             self._cache.set(key, _encode(answer), ex=ttl)
@@ -271,7 +275,8 @@ class Router:
             answer = self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             ttl = min(
-                response.resolve_chaining().minimum_ttl for response in exc.responses().values()
+                (response.resolve_chaining().minimum_ttl for response in exc.responses().values()),
+                default=0,
             )
             return _Answer(_Status.NXDOMAIN, ()), self._ttl.negative(ttl)
         except dns.resolver.LifetimeTimeout as exc:
@@ -313,9 +318,9 @@ def _encode(answer: _Answer) -> str:
     return json.dumps({"status": answer.status.value, "records": answer.records})
 
 
-def _decode(raw: bytes | str) -> _Answer:
+def _decode(raw: bytes | str, rdtype: str) -> _Answer:
     data = json.loads(raw)
     records = data["records"]
-    if records and isinstance(records[0], list):
-        records = [tuple(record) for record in records]
+    if rdtype == "MX":  # JSON turned the (preference, host) pairs into lists
+        records = [(preference, host) for preference, host in records]
     return _Answer(_Status(data["status"]), tuple(records))
