@@ -215,13 +215,15 @@ class Router:
         exchanges = [(preference, host) for preference, host in mx.records if host]
         if not exchanges:
             raise PermanentRouteError(name, PermanentCause.NULL_MX)
+        ordered = _by_preference(exchanges)
+        addresses = self._addresses({host for _, host in ordered})
         candidates: list[Candidate] = []
         seen: set[str] = set()
         failures: list[str] = []
-        for preference, host in _by_preference(exchanges):
-            addresses, failure = self._addresses(host)
+        for preference, host in ordered:
+            found, failure = addresses[host]
             # Two MX names for one address (a CNAME, a backup alias): one try is enough.
-            fresh = [address for address in addresses if address not in seen]
+            fresh = [address for address in found if address not in seen]
             seen.update(fresh)
             candidates.extend(Candidate(host, address, preference) for address in fresh)
             if failure is not None:
@@ -233,39 +235,59 @@ class Router:
 
     def _implicit_route(self, name: str) -> Route:
         # RFC 5321 §5.1: no MX records -> the domain itself, preference 0.
-        addresses, failure = self._addresses(name)
-        if addresses:
-            return Route(name, name, tuple(Candidate(name, address, 0) for address in addresses))
+        found, failure = self._addresses({name})[name]
+        if found:
+            return Route(name, name, tuple(Candidate(name, address, 0) for address in found))
         if failure is not None:
             raise failure
         raise PermanentRouteError(name, PermanentCause.NO_ADDRESS)
 
-    def _addresses(self, host: str) -> tuple[list[str], TemporaryRouteError | None]:
-        """The host's addresses in `address_types` order, and a temporary failure if any."""
-        addresses: list[str] = []
-        failure = None
-        for rdtype in self._address_types:
-            try:
-                answer = self._lookup(host, rdtype)
-            except TemporaryRouteError as exc:
-                failure = exc
-                continue
-            if answer.status is _Status.NXDOMAIN:
-                break  # the name does not exist for any type
-            found = list(answer.records)
-            _random.shuffle(found)
-            addresses.extend(found)
-        return addresses, failure
+    def _addresses(
+        self, hosts: set[str]
+    ) -> dict[str, tuple[list[str], TemporaryRouteError | None]]:
+        """Each host's addresses in `address_types` order, and a temporary failure if any."""
+        questions = [(host, rdtype) for host in sorted(hosts) for rdtype in self._address_types]
+        cached = self._cached(questions)  # one round trip for every host of the domain
+        result = {}
+        for host in hosts:
+            addresses: list[str] = []
+            failure = None
+            for rdtype in self._address_types:
+                answer = cached.get((host, rdtype))
+                if answer is None:
+                    try:
+                        answer = self._ask(host, rdtype)
+                    except TemporaryRouteError as exc:
+                        failure = exc
+                        continue
+                if answer.status is _Status.NXDOMAIN:
+                    break  # the name does not exist for any type
+                found = list(answer.records)
+                _random.shuffle(found)
+                addresses.extend(found)
+            result[host] = (addresses, failure)
+        return result
 
     def _lookup(self, name: str, rdtype: str) -> _Answer:
-        key = f"{CACHE_PREFIX}{rdtype}:{name}"
-        if self._cache is not None:
-            cached = self._cache.get(key)
-            if cached is not None:
-                return _decode(cached, rdtype)
+        cached = self._cached([(name, rdtype)]).get((name, rdtype))
+        return cached if cached is not None else self._ask(name, rdtype)
+
+    def _cached(self, questions: list[tuple[str, str]]) -> dict[tuple[str, str], _Answer]:
+        """The cached answers among `questions`."""
+        if self._cache is None or not questions:
+            return {}
+        values = self._cache.mget([_key(name, rdtype) for name, rdtype in questions])
+        return {
+            (name, rdtype): _decode(value, rdtype)
+            for (name, rdtype), value in zip(questions, values, strict=True)
+            if value is not None
+        }
+
+    def _ask(self, name: str, rdtype: str) -> _Answer:
+        """Ask DNS, and keep the answer in the cache for as long as it may be kept."""
         answer, ttl = self._query(name, rdtype)
         if self._cache is not None:
-            self._cache.set(key, _encode(answer), ex=ttl)
+            self._cache.set(_key(name, rdtype), _encode(answer), ex=ttl)
         return answer
 
     def _query(self, name: str, rdtype: str) -> tuple[_Answer, int]:
@@ -312,6 +334,10 @@ def _site(exchanges: list[tuple[int, str]]) -> str:
 def _host(name: dns.name.Name) -> str:
     """An MX exchange as text: lower-case, no trailing dot, "" for the root (null MX)."""
     return "" if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
+
+
+def _key(name: str, rdtype: str) -> str:
+    return f"{CACHE_PREFIX}{rdtype}:{name}"
 
 
 def _encode(answer: _Answer) -> str:
