@@ -22,7 +22,7 @@ Sites. A site is the unit traffic is shaped by (`delivery.throttle`). A domain's
 registrable domain (Public Suffix List, `delivery.domains.registrable_domain`) of its
 most preferred MX hosts; when several hosts share the lowest preference, the
 alphabetically first registrable domain among them, so the answer never depends on the
-shuffle. All Google-hosted domains (`aspmx.l.google.com`, `alt1.aspmx.l.google.com`) become
+shuffle, nor on which hosts happen to resolve at the moment. All Google-hosted domains (`aspmx.l.google.com`, `alt1.aspmx.l.google.com`) become
 `google.com`; every Microsoft 365 tenant has its own host
 (`contoso-com.mail.protection.outlook.com`) yet all become `outlook.com`; NetEase's
 163.com, 126.com and yeah.net (`*.mxmail.netease.com`) become `netease.com`. A domain with
@@ -36,7 +36,8 @@ as JSON `{"status": "found" | "nxdomain" | "nodata", "records": [...]}` (MX reco
 `[preference, host]`, host "" for the root; A/AAAA as address strings), expiring after the
 answer's TTL — for negative answers the SOA's negative TTL (RFC 2308) — clamped by
 `CacheTtl`. Temporary failures are never cached. MX host addresses are shared between all
-domains that use the host. With `cache=None` every resolve asks DNS.
+domains that use the host. A cached resolve costs two Redis round trips (GET of the MX
+answer, MGET of its hosts' addresses). With `cache=None` every resolve asks DNS.
 """
 
 from __future__ import annotations
