@@ -19,11 +19,11 @@ and retry). The rules, RFC 5321 §5.1 and RFC 7505:
 - Internationalised domains are asked in their A-label form (`delivery.domains.a_label`).
 
 Sites. A site is the unit traffic is shaped by (`delivery.throttle`). A domain's site is the
-registrable domain (Public Suffix List, `delivery.domains.registrable_domain`) of its
-most preferred MX hosts; when several hosts share the lowest preference, the
-alphabetically first registrable domain among them, so the answer never depends on the
-shuffle, nor on which hosts happen to resolve at the moment. All Google-hosted domains (`aspmx.l.google.com`, `alt1.aspmx.l.google.com`) become
-`google.com`; every Microsoft 365 tenant has its own host
+registrable domain (Public Suffix List, `delivery.domains.registrable_domain`) of its most
+preferred MX hosts; when several hosts share the lowest preference, the alphabetically first
+registrable domain among them, so the answer never depends on the shuffle, nor on which
+hosts happen to resolve at the moment. All Google-hosted domains (`aspmx.l.google.com`,
+`alt1.aspmx.l.google.com`) become `google.com`; every Microsoft 365 tenant has its own host
 (`contoso-com.mail.protection.outlook.com`) yet all become `outlook.com`; NetEase's
 163.com, 126.com and yeah.net (`*.mxmail.netease.com`) become `netease.com`. A domain with
 no MX records (implicit MX) is its own site: its name in A-label form.
