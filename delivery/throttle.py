@@ -11,7 +11,8 @@ timed by the Redis server's clock so that the clocks of the worker hosts do not 
 - **Slow-down**: a "slow down" reply (see `delivery.slowdown`) halves the site's connections
   and rate, down to 1/16; each `step` seconds without a new signal undoes one halving, so the
   site recovers on its own. Signals within `SETTLE` seconds of the last halving count once,
-  since every connection open at the time tends to get the same reply.
+  since every connection open at the time tends to get the same reply. Leases already held
+  are not revoked: they end with their batch (at most `messages_per_connection` messages).
 - **Suspension** (Postfix's "dead destination"): when no host of a site accepts a connection,
   `suspend()` refuses its slots until the time passes.
 
