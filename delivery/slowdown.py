@@ -116,7 +116,7 @@ _RULES: tuple[_Rule, ...] = (
         SlowDownKind.CONNECTIONS,
     ),
     _rule(
-        r"(per|this|each|an) (hour|day)\b|daily (limit|quota)|hourly (limit|quota)|sending quota"
+        r"(per|this|each) (hour|day)\b|daily (limit|quota)|hourly (limit|quota)|sending quota"
         r"|当天|每日",
         SlowDownKind.QUOTA,
     ),
