@@ -265,6 +265,8 @@ class Session:
         """Connect, greet, STARTTLS per policy, authenticate; raise TemporaryConnectError."""
         if self._sock is not None:
             raise RuntimeError(f"{self!r} is already open")
+        self.peer_ip = self.tls_version = None
+        self.tls_fallback = self._needs_rset = False
         try:
             self._start(use_starttls=self.tls_policy is not TlsPolicy.NONE)
         except _HandshakeFailed as exc:
@@ -280,6 +282,8 @@ class Session:
     def _start(self, use_starttls: bool) -> None:
         try:
             self._connect()
+            # Even a 5xx greeting only means "not this host now": Postfix too tries the next
+            # MX (smtp_skip_5xx_greeting) rather than bouncing.
             self._expect(self._read_reply("greeting"), 220, "greeting")
             self._ehlo()
             if use_starttls and not self.implicit_tls:
@@ -425,10 +429,11 @@ class Session:
         rset = commands[0] == b"RSET"
         self._needs_rset = False
         replies = self._exchange(commands)
-        if rset:
+        if rset and not replies[0].closes_session:
             reply = replies.pop(0)
             if not reply.ok:
-                return self._closing(reply) if reply.closes_session else self._refused_rset(reply)
+                self._drop()
+                raise TemporarySessionError(f"{self._where} refused RSET: {reply}")
         for reply in replies:
             if reply.closes_session:
                 return self._closing(reply)
@@ -482,10 +487,6 @@ class Session:
     def _closing(self, reply: Reply) -> Reply:
         self._drop()
         return reply
-
-    def _refused_rset(self, reply: Reply) -> Reply:
-        self._drop()
-        raise TemporarySessionError(f"{self._where} refused RSET: {reply}")
 
     # -- closing -------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from delivery.relay import Relay
@@ -290,10 +292,13 @@ def test_connect_timeout_is_a_temporary_connect_error(unanswered_port):
     assert not session.usable
 
 
-def test_refused_connection_is_a_temporary_connect_error(unanswered_port):
-    host, _ = unanswered_port
-    with pytest.raises(TemporaryConnectError, match="cannot connect"):
-        Session(host, 9, helo_name=HELO).open()  # discard: nothing listens on loopback here
+def test_refused_connection_is_a_temporary_connect_error():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+        session = Session("127.0.0.1", closed.getsockname()[1], helo_name=HELO)
+
+        with pytest.raises(TemporaryConnectError, match="cannot connect"):
+            session.open()
 
 
 def test_silent_server_during_the_greeting_phase_is_a_temporary_connect_error(start_smtp_server):
