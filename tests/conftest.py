@@ -6,6 +6,8 @@ import pytest
 
 from edm import redis as edm_redis
 
+pytest_plugins = ["tests.smtpserver"]  # loopback SMTP servers: smtp_server, start_smtp_server…
+
 
 @pytest.fixture
 def redis_db():
