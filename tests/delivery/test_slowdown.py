@@ -6,9 +6,6 @@ shaping files) and public bug reports quoting what a server said. IP addresses a
 documentation addresses.
 """
 
-# NetEase's texts are Chinese, with full-width punctuation, as its servers send them.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import pytest
