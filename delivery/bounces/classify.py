@@ -1,0 +1,112 @@
+"""Deciding the reason of a failed delivery, and whether the address is dead.
+
+One logic for both sources: asynchronous bounces (a Finding read from a report) and the
+synchronous replies the delivery engine gets during an SMTP session (classify_reply).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from delivery.bounces import phrases, status
+from delivery.bounces.commands import named
+from delivery.bounces.reasons import Reason, is_hard
+from delivery.bounces.report import Command, Finding
+
+SUCCESS_ACTIONS = {"delivered", "relayed", "expanded"}
+ADDRESS_REASONS = {Reason.USER_UNKNOWN, Reason.HOST_UNKNOWN, Reason.FILTERED}
+
+
+@dataclass(frozen=True)
+class Classification:
+    reason: Reason
+    hard: bool  # the address is dead: suppress it now
+    temporary: bool  # the failure may go away: a 4xx answer or a delay warning
+
+
+def classify_reply(
+    code: int, enhanced: str | None, text: str, command: str | Command | None = None
+) -> Classification:
+    """Classify an SMTP reply the delivery engine received (pass the command it answered)."""
+    if isinstance(command, str) and not isinstance(command, Command):
+        command = named(command)
+    finding = Finding(
+        address="",
+        status=status.normalize(enhanced) or status.find_enhanced(text),
+        reply_code=code,
+        diagnostic=text,
+        diagnostic_type="smtp",
+        action="failed" if code >= 500 else "delayed",
+        command=command,
+    )
+    return classify(finding)
+
+
+def classify(finding: Finding) -> Classification:
+    """The reason and hardness of one finding."""
+    temporary = is_temporary(finding)
+    reason = finding.reason or decide(finding)
+    return Classification(reason, is_hard(reason, temporary=temporary), temporary)
+
+
+def is_temporary(finding: Finding) -> bool:
+    """A delay warning, a 4.x.x status, or (without a status) a 4xx reply."""
+    if finding.action == "delayed":
+        return True
+    if finding.status:
+        return finding.status.startswith("4")
+    return finding.reply_code is not None and 400 <= finding.reply_code < 500
+
+
+def decide(finding: Finding) -> Reason:
+    """Reason from the diagnostic's words first, then the status code, then the context."""
+    if finding.action in SUCCESS_ACTIONS or (finding.status or "").startswith("2"):
+        return Reason.DELIVERED
+    if (finding.diagnostic_type or "").startswith("x-unix"):
+        return Reason.MAILER_ERROR  # a local delivery program failed (RFC 3464 section 2.3.6)
+    text = phrases.normalize(finding.diagnostic)
+    by_status = status.reason_for(finding.status)
+    by_text = phrases.match(text) if text else None
+    if by_status and status.is_decisive(finding.status):
+        reason = by_status
+    elif by_text is Reason.USER_UNKNOWN:
+        reason = unknown_user(finding, by_status)
+    else:
+        reason = by_text or by_command(finding) or by_status or fallback(finding, text)
+    if reason in ADDRESS_REASONS:
+        # An unknown address or domain in answer to MAIL FROM or HELO is ours, not the recipient's.
+        if finding.command is Command.MAIL:
+            return Reason.REJECTED
+        if finding.command in (Command.HELO, Command.CONNECT):
+            return Reason.BLOCKED
+    return reason
+
+
+def unknown_user(finding: Finding, by_status: Reason | None) -> Reason:
+    """ "User unknown" means the mailbox is gone when it answers RCPT TO or the status says so;
+    otherwise it came later, from a filter (RFC 5321 section 3.3 puts mailbox checks at RCPT)."""
+    if finding.command is Command.RCPT or by_status is Reason.USER_UNKNOWN:
+        return Reason.USER_UNKNOWN
+    if finding.command is None and phrases.SURELY_GONE.search(phrases.normalize(finding.diagnostic)):
+        return Reason.USER_UNKNOWN
+    return Reason.FILTERED
+
+
+def by_command(finding: Finding) -> Reason | None:
+    """A refusal of MAIL FROM is about our sender; of the greeting or HELO, about our server."""
+    if finding.command is Command.MAIL:
+        return Reason.REJECTED
+    if finding.command in (Command.HELO, Command.CONNECT):
+        return Reason.BLOCKED
+    return None
+
+
+def fallback(finding: Finding, text: str) -> Reason:
+    """When neither words, command nor status say why: what the context implies."""
+    if finding.reply_code is not None and 500 <= finding.reply_code <= 504:
+        return Reason.SYNTAX_ERROR  # RFC 5321 4.2.2: command or argument errors
+    if finding.action == "delayed":
+        return Reason.EXPIRED
+    if text:
+        return Reason.ON_HOLD
+    return Reason.UNDEFINED
