@@ -62,9 +62,11 @@ def decide(finding: Finding) -> Reason:
     """Reason from the diagnostic's words first, then the status code, then the context."""
     if finding.action in SUCCESS_ACTIONS or (finding.status or "").startswith("2"):
         return Reason.DELIVERED
-    if (finding.diagnostic_type or "").startswith("x-unix"):
-        return Reason.MAILER_ERROR  # a local delivery program failed (RFC 3464 section 2.3.6)
     text = phrases.normalize(finding.diagnostic)
+    if (finding.diagnostic_type or "").startswith("x-unix"):
+        # A local delivery program failed (RFC 3464 section 2.3.6): only its words about a
+        # full mailbox say more than that.
+        return phrases.match(text, only=(Reason.MAILBOX_FULL,)) or Reason.MAILER_ERROR
     by_status = status.reason_for(finding.status)
     by_text = phrases.match(text) if text else None
     if by_status and status.is_decisive(finding.status):

@@ -66,7 +66,7 @@ def read(message: Message, parts: Sections) -> tuple[Kind, str, list[Finding], s
     if complaint is not None:
         feedback_type, found = complaint
         return Kind.COMPLAINT, "arf", found, feedback_type
-    for reader in formats.READERS:
+    for reader in formats.BEFORE_REPORT:
         result = reader.read(message, parts)
         if result:
             return result.kind, reader.NAME, result.findings, result.feedback_type
@@ -74,6 +74,10 @@ def read(message: Message, parts: Sections) -> tuple[Kind, str, list[Finding], s
         found = rfc3464.findings(report)
         if found:
             return Kind.BOUNCE, "rfc3464", found, None
+    for reader in formats.AFTER_REPORT:
+        result = reader.read(message, parts)
+        if result:
+            return result.kind, reader.NAME, result.findings, result.feedback_type
     inline = "\n".join([parts.notice, *parts.attachments])
     if rfc3464.has_inline_report(inline):
         found = rfc3464.findings(inline)
@@ -171,14 +175,29 @@ def finish(finding: Finding, parts: Sections) -> Recipient:
 
 
 def paragraph(text: str, address: str) -> str:
-    """The notice's paragraph about one recipient: from its address to the next blank line."""
+    """What the notice says about one recipient: each line naming it, with the lines that follow
+    up to a blank line or another recipient; "" when that is nothing but the address."""
     if not text or not address:
         return ""
-    at = text.lower().find(address.lower())
-    if at < 0:
-        return ""
-    end = PARAGRAPH_END.search(text, at)
-    return text[at : end.start() if end else at + 2000]
+    lower, wanted = text.lower(), address.lower()
+    pieces: list[str] = []
+    at = lower.find(wanted)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if text[start:at].lstrip().startswith("<<<"):
+            start = text.rfind("\n", 0, max(start - 1, 0)) + 1  # the command it answers
+        end = PARAGRAPH_END.search(text, at)
+        piece = text[start : end.start() if end else at + 2000]
+        other = OTHER_ADDRESS_LINE.search(piece, at - start + len(wanted))
+        pieces.append(piece[: other.start()] if other else piece)
+        at = lower.find(wanted, at + len(wanted))
+    said = " ".join(dict.fromkeys(" ".join(p.split()) for p in pieces))
+    leftover = re.sub(re.escape(address), "", said, flags=re.IGNORECASE)
+    return said if len(re.findall(r"[A-Za-z]", leftover)) > 3 else ""
+
+
+# A line that starts with an address: the next recipient of a list.
+OTHER_ADDRESS_LINE = re.compile(r"\n\s*<?[^\s<>@]+@[^\s<>]+>?(?::|\s*$)", re.MULTILINE)
 
 
 def envelope_recipients(message: Message) -> tuple[str, ...]:

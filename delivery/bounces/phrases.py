@@ -119,6 +119,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"\bdmarc\b",
             r"\bspf\b[^.]{0,40}\b(?:fail|check|reject|validation|hardfail|softfail)",
             r"sender policy framework",
+            r"bad spf",
             r"\bdkim\b[^.]{0,40}\b(?:fail|invalid|not valid|missing)",
             r"authentication (?:checks? )?failed",
             r"fails? to pass (?:spf|dkim|authentication)",
@@ -145,10 +146,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"mismatches client ip",
         ),
     ),
-    (
-        Reason.NETWORK_ERROR,
-        any_of(r"name service error", r"host name lookup failure", r"name server"),
-    ),
+    (Reason.HOST_UNKNOWN, any_of(r"host or domain name not found", r"\bhost unknown")),
+    (Reason.NETWORK_ERROR, any_of(r"name service error", r"host name lookup failure")),
     (
         Reason.USER_UNKNOWN,
         any_of(
@@ -226,6 +225,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"client host (?:blocked|rejected)",
             r"(?:ip|host|address) (?:\S+ )?(?:is |was |has been )?(?:blocked|bloquee)",
             r"service refus",
+            r"refused to talk to me",
             r"not accepting connections",
         ),
     ),
@@ -324,7 +324,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"spamhaus",
             r"spamcop",
             r"sorbs",
-            r"(?:connection|client|host|ip|address) (?:was |is )?(?:refused|rejected|denied|not allowed)",
+            r"(?:connection|client|host|ip)(?: address)? (?:was |is )?(?:refused|rejected|denied|not allowed)",
             r"banned",
             r"not (?:allowed|authorized|permitted) to (?:send|connect)",
             r"please use the smtp server of your isp",
@@ -342,6 +342,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"starttls",
             r"\btls\b.* (?:required|failed|error)",
             r"encryption required",
+            r"does not support tls",
         ),
     ),
     (
@@ -372,6 +373,22 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"couldn't find a mail exchanger",
             r"no mx record",
             r"not accepting (?:network )?messages",
+        ),
+    ),
+    (
+        Reason.SYSTEM_ERROR,
+        any_of(
+            r"system error",
+            r"internal (?:server |system )?error",
+            r"server error",
+            r"queue file write error",
+            r"resources temporarily unavailable",
+            r"local error in processing",
+            r"unable to contact ldap",
+            r"service (?:not available|unavailable|currently unavailable)",
+            r"transaction failed",
+            r"duplicated message-id",
+            r"multiple retries",
         ),
     ),
     (
@@ -409,22 +426,6 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
         ),
     ),
     (
-        Reason.SYSTEM_ERROR,
-        any_of(
-            r"system error",
-            r"internal (?:server |system )?error",
-            r"server error",
-            r"queue file write error",
-            r"resources temporarily unavailable",
-            r"local error in processing",
-            r"unable to contact ldap",
-            r"service (?:not available|unavailable|currently unavailable)",
-            r"transaction failed",
-            r"duplicated message-id",
-            r"multiple retries",
-        ),
-    ),
-    (
         Reason.MAILER_ERROR,
         any_of(
             r"mailer error",
@@ -454,17 +455,26 @@ SURELY_GONE = any_of(
     r"recipient (?:name )?is not recognized",
     r"mail\.local: unknown user",
     r"not listed in (?:domino directory|public name & address book)",
+    r"recipientnotfound|recipient not found by smtp address lookup",
+    r"delivery error: dd this user doesn't have",
+    r"adresse destinataire invalide",
 )
 
 
-def match(text: str) -> Reason | None:
-    """The first reason whose phrases occur in a normalised diagnostic text."""
+def match(text: str, only: tuple[Reason, ...] | None = None) -> Reason | None:
+    """The first reason (of `only`, when given) whose phrases occur in a normalised text."""
     for reason, pattern in PHRASES:
-        if pattern.search(text):
+        if (only is None or reason in only) and pattern.search(text):
             return reason
     return None
 
 
 def normalize(text: str) -> str:
-    """Lower-case and collapse whitespace, the form PHRASES are written for."""
-    return " ".join(text.lower().split())
+    """Lower-case, collapse whitespace and drop the code prefixes that continue a multi-line
+    reply ("... multiple 550-5.7.1 addresses"), the form PHRASES are written for."""
+    text = " ".join(text.lower().split())
+    return text[:4] + CONTINUATION.sub(" ", text[4:])
+
+
+# The "550-5.7.1 " (or "550 5.7.1 ") that starts each line of a multi-line reply.
+CONTINUATION = re.compile(r" [245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?")

@@ -38,7 +38,7 @@ BY_DETAIL = {
     "3.4": Reason.MESG_TOO_BIG,
     "3.5": Reason.SYSTEM_ERROR,
     "4.0": Reason.NETWORK_ERROR,
-    "4.1": Reason.NETWORK_ERROR,
+    "4.1": Reason.USER_UNKNOWN,  # Exchange Online: "Recipient address rejected: Access denied"
     "4.2": Reason.NETWORK_ERROR,
     "4.3": Reason.SYSTEM_ERROR,
     "4.4": Reason.HOST_UNKNOWN,
@@ -100,6 +100,7 @@ TRANSIENT = {
     "2.1": Reason.SUSPEND,
     "3.0": None,
     "4.0": None,
+    "4.1": Reason.NETWORK_ERROR,  # no answer from host
     "4.4": Reason.NETWORK_ERROR,
     "5.0": None,
     "7.0": None,
@@ -110,7 +111,7 @@ TRANSIENT = {
 
 # Codes precise enough to overrule the words of the reply: "552 5.2.3 Message size exceeds
 # fixed maximum" is the per-recipient limit (exceedlimit), not a message too big for the system.
-DECISIVE = frozenset({"1.6", "1.7", "1.8", "1.10", "2.2", "2.3", "3.4", "4.5", "7.13", "7.20",
+DECISIVE = frozenset({"1.6", "1.7", "1.8", "2.2", "2.3", "3.4", "4.5", "7.13", "7.20",
                       "7.21", "7.22", "7.23", "7.24", "7.25", "7.26", "7.27", "7.29", "7.30"})
 
 

@@ -1,9 +1,8 @@
 """Readers of the non-standard bounce formats of particular MTAs and providers.
 
 Each module has NAME and read(message, sections) -> Result | None; None means "not mine".
-They are tried in READERS order before the RFC 3464 report (whose recipients some of them
-garble), so each must recognise its own format by something specific (a sender, a subject, a
-marker line) before reading it.
+Each must recognise its own format by something specific (a sender, a subject, a marker
+line) before reading it.
 """
 
 from delivery.bounces.formats import (
@@ -19,5 +18,7 @@ from delivery.bounces.formats import (
     vendors,
 )
 
-READERS = [amazon, google, exim, qmail, dragonfly, opensmtpd, sendmail, postfix, microsoft,
-           vendors]
+# Formats whose own text says more than the delivery-status part they may also carry.
+BEFORE_REPORT = [amazon, google, exim]
+# Formats without a usable delivery-status part.
+AFTER_REPORT = [qmail, dragonfly, opensmtpd, sendmail, postfix, microsoft, vendors]

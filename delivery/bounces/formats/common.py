@@ -49,7 +49,8 @@ def after(text: str, pattern: re.Pattern[str]) -> str | None:
 
 
 def blocks(lines: Iterable[str], address_line: re.Pattern[str]) -> list[Finding]:
-    """Read "address line, then its diagnostic lines" blocks, each ending at a blank line.
+    """Read "address line, then its diagnostic lines" blocks, each ending at a blank line
+    (blank lines between an address and its first diagnostic line are skipped).
 
     address_line has a group "address" and may have "rest" (diagnostic on the same line).
     """
@@ -75,10 +76,10 @@ def blocks(lines: Iterable[str], address_line: re.Pattern[str]) -> list[Finding]
             rest = found.groupdict().get("rest") or ""
             text = [rest.strip()]
         elif current is not None:
-            if not line.strip():
+            if line.strip():
+                text.append(line.strip())
+            elif any(text):
                 flush()
                 current = None
-            else:
-                text.append(line.strip())
     flush()
     return findings

@@ -40,7 +40,7 @@ LOCAL_DELIVERY = re.compile(
 LOCAL_PART_LINE = re.compile(r"^  (?P<address>[\w.+-]+)\s*$")
 END = re.compile(
     r"^(?:-+ |The following text was generated|No action is required|Рекомендуем|\*{5,}"
-    r"|Included is a copy|For the following reason|This address has been ignored)",
+    r"|Included is a copy|This address has been ignored)",
     re.M,
 )
 

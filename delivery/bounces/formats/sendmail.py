@@ -21,6 +21,7 @@ FATAL = re.compile(
     re.I | re.M,
 )
 SECTION = re.compile(r"^\s*-{3,}", re.M)
+NON_DELIVERED = re.compile(r"^\s*-+ ?Non-delivered information ?-+\s*$", re.I | re.M)
 LISTED = re.compile(r"^\s*<?(?P<address>[^\s<>()]+@[^\s<>()]+?)>?(?:\s+\(.*\))?\s*$")
 REASON = re.compile(r"^\s*\(reason: (?P<text>.*)\)\s*$", re.I)
 # "550 <user@example.org>... User unknown", "554 5.0.0 <user@example.org>... Service unavailable"
@@ -42,6 +43,10 @@ def read(message: Message, parts: Sections) -> Result | None:
     if not transcript and not fatal:
         return None
     findings = listed(notice, fatal) if fatal else []
+    if (information := NON_DELIVERED.search(notice)) is not None:
+        text = " ".join(" ".join(section(notice, information.end())).split())
+        for finding in findings:
+            finding.diagnostic = finding.diagnostic or text
     if transcript:
         session = transcript_findings(section(notice, transcript.end()))
         findings = combine(session, findings)

@@ -64,6 +64,7 @@ LAYOUTS = [
             M | I,
         ),
         follow=True,
+        diagnostic=re.compile(r"generated response:\s*\n(?P<text>.*?)(?:\n\s*\n|\Z)", MS),
         reasons=(
             (re.compile(r"unknown user|invalid final delivery userid", I), Reason.USER_UNKNOWN),
             (re.compile(r"mailbox exceeds allowed size", I), Reason.MAILBOX_FULL),
