@@ -1,8 +1,8 @@
 """Bounce, complaint and auto-reply parsing and classification (plain Python, no Django).
 
-    parse(raw: bytes) -> Report           what a received message is and says, per recipient
-    classify_reply(code, enhanced, text, command=None) -> Classification
-                                          the same taxonomy for a reply during an SMTP session
+- parse(raw: bytes) -> Report: what a received message is, and what it says per recipient.
+- classify_reply(code, enhanced, text, command=None) -> Classification: the same taxonomy and
+  rules for a reply received during an SMTP session.
 """
 
 from delivery.bounces.classify import Classification, classify_reply

@@ -6,7 +6,10 @@ import re
 from email.utils import getaddresses
 
 LOCAL = r"""(?:"[^"\r\n]+"|[\w!#$%&'*+/=?^`{|}~.-]+)"""
-DOMAIN = r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]|\[[\d.:A-Fa-f]+\])"
+DOMAIN = (
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]"
+    r"|\[[\d.:A-Fa-f]+\])"  # an address literal, [192.0.2.1]
+)
 ADDRESS = re.compile(rf"{LOCAL}@{DOMAIN}")
 # Servers that are not people: their addresses are never the bounced recipient.
 DAEMONS = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|MAILER_DAEMON)@", re.IGNORECASE)

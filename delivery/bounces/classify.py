@@ -89,7 +89,15 @@ def unknown_user(finding: Finding, by_status: Reason | None) -> Reason:
     otherwise it came later, from a filter (RFC 5321 section 3.3 puts mailbox checks at RCPT)."""
     if finding.command is Command.RCPT or by_status is Reason.USER_UNKNOWN:
         return Reason.USER_UNKNOWN
-    if finding.command is None and phrases.SURELY_GONE.search(phrases.normalize(finding.diagnostic)):
+    if finding.command is not None:
+        return Reason.FILTERED
+    text = phrases.normalize(finding.diagnostic)
+    if phrases.SURELY_GONE.search(text):
+        return Reason.USER_UNKNOWN
+    # "550 <rcpt>: User unknown" is how Postfix's smtpd words a refusal at RCPT TO; a status
+    # more specific than x.0.0 (5.2.1, 5.7.1) would be the server saying otherwise.
+    named = f"<{finding.address.lower()}>:"
+    if finding.address and named in text and status.is_vague(finding.status):
         return Reason.USER_UNKNOWN
     return Reason.FILTERED
 

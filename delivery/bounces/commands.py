@@ -40,7 +40,10 @@ QMAIL_STAGES = [
     (re.compile(r"sender was rejected", re.I), Command.MAIL),
     (re.compile(r"my name was rejected", re.I), Command.HELO),
     (re.compile(r"failed after I sent the message", re.I), Command.DATA),
-    (re.compile(r"(?:failed on|refused) (?:the )?greeting|during greeting wait", re.I), Command.CONNECT),
+    (
+        re.compile(r"(?:failed on|refused) (?:the )?greeting|during greeting wait", re.I),
+        Command.CONNECT,
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Reading a raw message: decoded headers, the text of its parts, and where the returned original is.
+"""Reading a raw message: decoded headers, the text of its parts, where the returned message is.
 
 The stdlib parser with the compat32 policy is used on purpose: it is several times faster than
 the modern EmailMessage API and never raises on the broken MIME that bounces often carry.
@@ -156,7 +156,10 @@ def sections(message: Message) -> Sections:
         elif ctype in HEADER_TYPES:
             if found.original is None:
                 found.original = HeaderParser(policy=compat32).parsestr(part_text(part).lstrip())
-        elif part.get_content_maintype() in ("text", "multipart") or ctype == "application/octet-stream":
+        elif (
+            part.get_content_maintype() in ("text", "multipart")
+            or ctype == "application/octet-stream"
+        ):
             text = part_text(part)
             if found.original is None and not found.reports:
                 notices.append(text)

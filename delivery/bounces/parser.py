@@ -12,9 +12,9 @@ from dataclasses import replace
 from email.message import Message
 
 from delivery.bounces import addresses, arf, autoreply, commands, formats, mime, rfc3464, status
+from delivery.bounces.classify import classify
 from delivery.bounces.formats import fallback
 from delivery.bounces.formats.common import failed_recipients
-from delivery.bounces.classify import classify
 from delivery.bounces.mime import Sections
 from delivery.bounces.reasons import Reason
 from delivery.bounces.report import Finding, Kind, Recipient, Report

@@ -76,12 +76,15 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
     ),
     (
         Reason.EXCEED_LIMIT,
-        any_of(r"message length exceeds administrative limit", r"exceeds? (?:the )?recipient limit"),
+        any_of(
+            r"message length exceeds administrative limit", r"exceeds? (?:the )?recipient limit"
+        ),
     ),
     (
         Reason.SUSPEND,
         any_of(
-            r"account (?:has been |is )?(?:disabled|suspended|deactivated|inactive|locked|frozen|blocked)",
+            r"account (?:has been |is )?"
+            r"(?:disabled|suspended|deactivated|inactive|locked|frozen|blocked)",
             r"(?:disabled|suspended|inactive|locked) (?:recipient|account|user|mailbox)",
             r"mailbox (?:is )?(?:disabled|suspended|inactive|frozen)",
             r"user (?:account )?(?:is )?(?:disabled|suspended|deactivated)",
@@ -97,6 +100,14 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
     (
         Reason.HAS_MOVED,
         any_of(r"has moved", r"no forwarding address", r"address has changed"),
+    ),
+    (
+        Reason.SECURITY_ERROR,
+        any_of(
+            r"unauthenticated senders not allowed",
+            r"turn on smtp authentication",
+            r"authentication (?:is )?required",
+        ),
     ),
     (
         Reason.NO_RELAYING,
@@ -158,7 +169,9 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"(?:user|recipient|mailbox|address|account) (?:does not|doesn't|did not) exist",
             r"(?:mailbox|recipient|address|user|account) (?:was )?not (?:found|exist)",
             r"invalid (?:recipient|mailbox|address|user|final delivery userid|e-?mail address)",
-            r"recipient (?:address )?rejected: (?:access denied|undeliverable|user unknown|invalid)",
+            r"recipient (?:address )?rejected: "
+            r"(?:access denied|undeliverable|user unknown|invalid)",
+            r"recipient address rejected\.?$",
             r"not (?:a )?(?:valid|known) (?:user|recipient|mailbox|address)",
             r"is not a valid (?:user|mailbox|recipient)",
             r"mailbox unavailable",
@@ -212,14 +225,6 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
         ),
     ),
     (
-        Reason.SECURITY_ERROR,
-        any_of(
-            r"unauthenticated senders not allowed",
-            r"turn on smtp authentication",
-            r"authentication (?:is )?required",
-        ),
-    ),
-    (
         Reason.BLOCKED,
         any_of(
             r"client host (?:blocked|rejected)",
@@ -259,8 +264,10 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
     (
         Reason.REJECTED,
         any_of(
-            r"sender (?:address )?(?:rejected|refused|denied|not allowed|blocked|is blacklisted|unknown)",
-            r"(?:sender|from) (?:domain|address) (?:is )?(?:invalid|unknown|not found|does not exist|must exist)",
+            r"sender (?:address )?"
+            r"(?:rejected|refused|denied|not allowed|blocked|is blacklisted|unknown)",
+            r"(?:sender|from) (?:domain|address) (?:is )?"
+            r"(?:invalid|unknown|not found|does not exist|must exist)",
             r"domain (?:of sender|name) .*(?:does not|doesn't|must) (?:exist|resolve)",
             r"unroutable sender",
             r"(?:invalid|bad|illegal|unknown) (?:sender|from)",
@@ -324,7 +331,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"spamhaus",
             r"spamcop",
             r"sorbs",
-            r"(?:connection|client|host|ip)(?: address)? (?:was |is )?(?:refused|rejected|denied|not allowed)",
+            r"(?:connection|client|host|ip)(?: address)? (?:was |is )?"
+            r"(?:refused|rejected|denied|not allowed)",
             r"banned",
             r"not (?:allowed|authorized|permitted) to (?:send|connect)",
             r"please use the smtp server of your isp",

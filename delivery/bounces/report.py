@@ -47,7 +47,7 @@ class Recipient:
     """One recipient the message is about, classified."""
 
     address: str  # domain lower-cased
-    alias: str | None  # another address the report names for it (Original-Recipient, "generated from")
+    alias: str | None  # another address named for it: Original-Recipient, "generated from"
     status: str | None
     reply_code: int | None
     diagnostic: str

@@ -26,7 +26,9 @@ PER_RECIPIENT = {
     "x-display-name",
 }
 # Enough of these in a text means it carries a delivery report, even without the MIME part.
-INLINE = re.compile(r"^(?:Final-Recipient|Original-Recipient)[ \t]*:.*@", re.IGNORECASE | re.MULTILINE)
+INLINE = re.compile(
+    r"^(?:Final-Recipient|Original-Recipient)[ \t]*:.*@", re.IGNORECASE | re.MULTILINE
+)
 
 
 def fields(text: str) -> list[tuple[int, str, str]]:

@@ -111,8 +111,28 @@ TRANSIENT = {
 
 # Codes precise enough to overrule the words of the reply: "552 5.2.3 Message size exceeds
 # fixed maximum" is the per-recipient limit (exceedlimit), not a message too big for the system.
-DECISIVE = frozenset({"1.6", "1.7", "1.8", "2.2", "2.3", "3.4", "4.5", "7.13", "7.20",
-                      "7.21", "7.22", "7.23", "7.24", "7.25", "7.26", "7.27", "7.29", "7.30"})
+DECISIVE = frozenset(
+    {
+        "1.6",
+        "1.7",
+        "1.8",
+        "2.2",
+        "2.3",
+        "3.4",
+        "4.5",
+        "7.13",
+        "7.20",
+        "7.21",
+        "7.22",
+        "7.23",
+        "7.24",
+        "7.25",
+        "7.26",
+        "7.27",
+        "7.29",
+        "7.30",
+    }
+)
 
 
 def is_decisive(code: str | None) -> bool:

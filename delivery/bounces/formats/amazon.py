@@ -65,8 +65,11 @@ def from_notification(document: dict) -> Result | None:
     if kind == "Complaint":
         complaint = document.get("complaint") or {}
         findings = [
-            Finding(address=addresses.normalize(r["emailAddress"]), action="complained",
-                    reason=Reason.FEEDBACK)
+            Finding(
+                address=addresses.normalize(r["emailAddress"]),
+                action="complained",
+                reason=Reason.FEEDBACK,
+            )
             for r in complaint.get("complainedRecipients", [])
             if r.get("emailAddress")
         ]

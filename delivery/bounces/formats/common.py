@@ -50,7 +50,8 @@ def after(text: str, pattern: re.Pattern[str]) -> str | None:
 
 def blocks(lines: Iterable[str], address_line: re.Pattern[str]) -> list[Finding]:
     """Read "address line, then its diagnostic lines" blocks, each ending at a blank line
-    (blank lines between an address and its first diagnostic line are skipped).
+    (blank lines between an address and its first diagnostic line, or after a "Reason:"
+    label, are skipped).
 
     address_line has a group "address" and may have "rest" (diagnostic on the same line).
     """
@@ -78,7 +79,7 @@ def blocks(lines: Iterable[str], address_line: re.Pattern[str]) -> list[Finding]
         elif current is not None:
             if line.strip():
                 text.append(line.strip())
-            elif any(text):
+            elif any(text) and not text[-1].endswith(":"):
                 flush()
                 current = None
     flush()

@@ -12,7 +12,8 @@ from delivery.bounces.reasons import Reason
 NAME = "exchange"
 
 INTRO = re.compile(
-    r"did not reach the following recipient\(s\):|The following recipient\(s\) could not be reached:",
+    r"did not reach the following recipient\(s\):"
+    r"|The following recipient\(s\) could not be reached:",
     re.I,
 )
 ADDRESS_LINE = re.compile(r"^\s*(?P<address>[^\s<>]+@[^\s<>]+) on \S.*$")

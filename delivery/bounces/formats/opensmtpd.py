@@ -21,7 +21,9 @@ ADDRESS_LINE = re.compile(r"^(?P<address>[^\s:<>]+@[^\s:<>]+):\s*(?P<rest>.*)$")
 def read(message: Message, parts: Sections) -> Result | None:
     """Recipients of an OpenSMTPD notice, one "address: error" line each."""
     intro = INTRO.search(parts.notice)
-    if not intro or "mailer-daemon" not in sender(message) and "MAILER-DAEMON" not in parts.notice:
+    if not intro:
+        return None
+    if "mailer-daemon" not in sender(message) and "MAILER-DAEMON" not in parts.notice:
         return None
     findings = blocks(parts.notice[intro.end() :].lstrip("\n").split("\n"), ADDRESS_LINE)
     if "delayed" in intro.group(0):

@@ -26,7 +26,8 @@ LISTED = re.compile(r"^\s*<?(?P<address>[^\s<>()]+@[^\s<>()]+?)>?(?:\s+\(.*\))?\
 REASON = re.compile(r"^\s*\(reason: (?P<text>.*)\)\s*$", re.I)
 # "550 <user@example.org>... User unknown", "554 5.0.0 <user@example.org>... Service unavailable"
 FINAL = re.compile(
-    r"^(?P<code>[245]\d\d)(?: [245]\.\d+\.\d+)? <?(?P<address>[^\s<>]+@[^\s<>]+?)>?\.\.\.\s*(?P<text>.*)$"
+    r"^(?P<code>[245]\d\d)(?: [245]\.\d+\.\d+)? "
+    r"<?(?P<address>[^\s<>]+@[^\s<>]+?)>?\.\.\.\s*(?P<text>.*)$"
 )
 TALKING = re.compile(r"^(?:\.\.\. )?while talking to (?P<host>[^:]+):", re.I)
 # "421 example.com (smtp)... Deferred: ..." names a host, not a recipient.

@@ -18,9 +18,9 @@ from delivery.bounces.reasons import Reason
 from delivery.bounces.report import Finding
 
 NAME = "vendor"
-M = re.MULTILINE
-MS = re.MULTILINE | re.DOTALL
-I = re.IGNORECASE
+LINES = re.MULTILINE
+SPAN = re.MULTILINE | re.DOTALL
+NOCASE = re.IGNORECASE
 
 
 @dataclass(frozen=True)
@@ -40,60 +40,63 @@ class Layout:
 LAYOUTS = [
     Layout(
         "zoho",
-        sender=re.compile(r"mailer-daemon@mail\.zoho\.", I),
+        sender=re.compile(r"mailer-daemon@mail\.zoho\.", NOCASE),
         recognise=re.compile(r"ERROR_CODE :|\[Status: \w+, Address: <"),
         recipient=re.compile(
             r"^(?P<address>[^\s@]+@\S+)\s+(?P<rest>.*ERROR_CODE.*)$"
             r"|\[Status: \w+, Address: <(?P<address2>[^>]+)>, (?P<rest2>ResponseCode[^\]]*)\]",
-            M,
+            LINES,
         ),
-        reasons=((re.compile(r"host not reachable", I), Reason.EXPIRED),),
-        delayed=re.compile(r"\(Delay\)", I),
+        reasons=((re.compile(r"host not reachable", NOCASE), Reason.EXPIRED),),
+        delayed=re.compile(r"\(Delay\)", NOCASE),
     ),
     Layout(
         "imailserver",
-        sender=re.compile(r"postmaster", I),
+        sender=re.compile(r"postmaster", NOCASE),
         recognise=re.compile(
             r"^(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid"
             r"|Delivery failed \d+ attempts|undeliverable to)\b",
-            M | I,
+            LINES | NOCASE,
         ),
         recipient=re.compile(
             r"^(?P<rest>[^:\n]{3,60}):\s*(?P<address>[^\s@]+@\S+)\s*$"
             r"|^undeliverable to (?P<address2>\S+@\S+)",
-            M | I,
+            LINES | NOCASE,
         ),
         follow=True,
-        diagnostic=re.compile(r"generated response:\s*\n(?P<text>.*?)(?:\n\s*\n|\Z)", MS),
+        diagnostic=re.compile(r"generated response:\s*\n(?P<text>.*?)(?:\n\s*\n|\Z)", SPAN),
         reasons=(
-            (re.compile(r"unknown user|invalid final delivery userid", I), Reason.USER_UNKNOWN),
-            (re.compile(r"mailbox exceeds allowed size", I), Reason.MAILBOX_FULL),
-            (re.compile(r"delivery failed \d+ attempts", I), Reason.EXPIRED),
+            (
+                re.compile(r"unknown user|invalid final delivery userid", NOCASE),
+                Reason.USER_UNKNOWN,
+            ),
+            (re.compile(r"mailbox exceeds allowed size", NOCASE), Reason.MAILBOX_FULL),
+            (re.compile(r"delivery failed \d+ attempts", NOCASE), Reason.EXPIRED),
         ),
     ),
     Layout(
         "m-filter",
         recognise=re.compile(r"m-FILTER"),
-        start=re.compile(r"^-*server message|\n\n", M),
-        recipient=re.compile(r"^(?P<address>[^\s@]+@[^\s@]+)\s*$", M),
-        end=re.compile(r"^-+server message", M),
-        diagnostic=re.compile(r"^-+server message\s*\n(?P<text>.*?)(?:^-+original|\Z)", MS),
+        start=re.compile(r"^-*server message|\n\n", LINES),
+        recipient=re.compile(r"^(?P<address>[^\s@]+@[^\s@]+)\s*$", LINES),
+        end=re.compile(r"^-+server message", LINES),
+        diagnostic=re.compile(r"^-+server message\s*\n(?P<text>.*?)(?:^-+original|\Z)", SPAN),
     ),
     Layout(
         "lotus-notes",
-        recognise=re.compile(r"^-+ Failure Reasons +-+", M),
-        start=re.compile(r"^-+ Failure Reasons +-+", M),
-        recipient=re.compile(r"^(?P<address>[^\s@]+@[^\s@]+)\s*$", M),
-        diagnostic=re.compile(r"^-+ Failure Reasons +-+\s*\n(?P<text>[^\n]*)", M),
+        recognise=re.compile(r"^-+ Failure Reasons +-+", LINES),
+        start=re.compile(r"^-+ Failure Reasons +-+", LINES),
+        recipient=re.compile(r"^(?P<address>[^\s@]+@[^\s@]+)\s*$", LINES),
+        diagnostic=re.compile(r"^-+ Failure Reasons +-+\s*\n(?P<text>[^\n]*)", LINES),
     ),
     Layout(
         "domino",
-        sender=re.compile(r"postmaster", I),
-        recognise=re.compile(r"^was not delivered to:", M),
-        start=re.compile(r"^was not delivered to:", M),
-        end=re.compile(r"^because:", M),
-        recipient=re.compile(r"^\s+(?P<address>[^\s@]+@[^\s@]+)\s*$", M),
-        diagnostic=re.compile(r"^because:\s*\n\s*(?P<text>[^\n]+)", M),
+        sender=re.compile(r"postmaster", NOCASE),
+        recognise=re.compile(r"^was not delivered to:", LINES),
+        start=re.compile(r"^was not delivered to:", LINES),
+        end=re.compile(r"^because:", LINES),
+        recipient=re.compile(r"^\s+(?P<address>[^\s@]+@[^\s@]+)\s*$", LINES),
+        diagnostic=re.compile(r"^because:\s*\n\s*(?P<text>[^\n]+)", LINES),
     ),
     Layout(
         "kddi",
@@ -103,23 +106,26 @@ LAYOUTS = [
     ),
     Layout(
         "ezweb",
-        sender=re.compile(r"@ezweb\.ne\.jp", I),
-        recognise=re.compile(r"^\s*(?:Recipient: )?<[^>\s]+@[^>\s]+>\s*$", M),
-        recipient=re.compile(r"^\s*(?:Recipient: )?<(?P<address>[^>\s]+@[^>\s]+)>\s*$", M),
+        sender=re.compile(r"@ezweb\.ne\.jp", NOCASE),
+        recognise=re.compile(r"^\s*(?:Recipient: )?<[^>\s]+@[^>\s]+>\s*$", LINES),
+        recipient=re.compile(r"^\s*(?:Recipient: )?<(?P<address>[^>\s]+@[^>\s]+)>\s*$", LINES),
         follow=True,
         reasons=(
-            (re.compile(r"account is disabled", I), Reason.SUSPEND),
-            (re.compile(r"not delivered within|did not receive this message", I), Reason.EXPIRED),
-            (re.compile(r"rejected by a remote\s+mail server", I), Reason.FILTERED),
+            (re.compile(r"account is disabled", NOCASE), Reason.SUSPEND),
+            (
+                re.compile(r"not delivered within|did not receive this message", NOCASE),
+                Reason.EXPIRED,
+            ),
+            (re.compile(r"rejected by a remote\s+mail server", NOCASE), Reason.FILTERED),
         ),
     ),
     Layout(
         "interscan",
-        recognise=re.compile(r"InterScan|^Sent <<< RCPT TO:", M),
+        recognise=re.compile(r"InterScan|^Sent <<< RCPT TO:", LINES),
         recipient=re.compile(
             r"^Sent <<< (?P<rest>RCPT TO):<(?P<address>[^>]+)>"
             r"|Unable to deliver message to <(?P<address2>[^>]+)>",
-            M,
+            LINES,
         ),
         follow=True,
         reasons=((re.compile(r"Unable to deliver message to <"), Reason.USER_UNKNOWN),),
@@ -128,54 +134,54 @@ LAYOUTS = [
         "verizon-mms",
         recognise=re.compile(r"Message could not be delivered to mobile"),
         recipient=None,
-        diagnostic=re.compile(r"^Error: (?P<text>[^\n]+)", M),
+        diagnostic=re.compile(r"^Error: (?P<text>[^\n]+)", LINES),
         reasons=((re.compile(r"No valid recipients for this MM"), Reason.USER_UNKNOWN),),
     ),
     Layout(
         "verizon-vtext",
-        sender=re.compile(r"@vtext\.com", I),
+        sender=re.compile(r"@vtext\.com", NOCASE),
         recognise=re.compile(r"Error message below:"),
-        recipient=re.compile(r"^\s*RCPT TO: (?P<address>\S+@\S+)", M),
-        diagnostic=re.compile(r"(?P<text>Error: .*?)\n\s*Message details", MS),
+        recipient=re.compile(r"^\s*RCPT TO: (?P<address>\S+@\S+)", LINES),
+        diagnostic=re.compile(r"(?P<text>Error: .*?)\n\s*Message details", SPAN),
         reasons=((re.compile(r"Invalid user address"), Reason.USER_UNKNOWN),),
     ),
     Layout(
         "mailfoundry",
         recognise=re.compile(r"Delivery failed for the following reason:"),
-        recipient=re.compile(r"^Unable to deliver message to: <(?P<address>[^>]+)>", M),
-        diagnostic=re.compile(r"following reason:\s*\n(?P<text>.*?)(?:\n\s*\n|\Z)", MS),
+        recipient=re.compile(r"^Unable to deliver message to: <(?P<address>[^>]+)>", LINES),
+        diagnostic=re.compile(r"following reason:\s*\n(?P<text>.*?)(?:\n\s*\n|\Z)", SPAN),
     ),
     Layout(
         "fml",
-        sender=re.compile(r"-admin@", I),
+        sender=re.compile(r"-admin@", NOCASE),
         recognise=re.compile(r"not a member of this mailing list|Duplicated Message-ID in"),
         recipient=re.compile(
             r"^(?P<rest>.*(?:not a member of this mailing list|Duplicated Message-ID in)"
             r" <(?P<address>[^>]+)>.*)$",
-            M,
+            LINES,
         ),
     ),
     Layout(
         "mailmarshal",
         recognise=re.compile(r"The following recipients were affected:"),
         start=re.compile(r"The following recipients were affected:"),
-        end=re.compile(r"^Additional Information", M),
-        recipient=re.compile(r"^\s+(?P<address>[^\s@]+@[^\s@]+)\s*$", M),
-        diagnostic=re.compile(r"Could not be delivered because of\s*\n(?P<text>.*?)\n\s*\n", MS),
+        end=re.compile(r"^Additional Information", LINES),
+        recipient=re.compile(r"^\s+(?P<address>[^\s@]+@[^\s@]+)\s*$", LINES),
+        diagnostic=re.compile(r"Could not be delivered because of\s*\n(?P<text>.*?)\n\s*\n", SPAN),
     ),
     Layout(
         "x1",
-        recognise=re.compile(r"^-+The following addresses had delivery errors-+", M),
-        recipient=re.compile(r"^(?P<address>[^\s@]+@\S+) \[(?P<rest>[^\]]*)\]", M),
+        recognise=re.compile(r"^-+The following addresses had delivery errors-+", LINES),
+        recipient=re.compile(r"^(?P<address>[^\s@]+@\S+) \[(?P<rest>[^\]]*)\]", LINES),
     ),
     Layout(
         "x3",
-        recognise=re.compile(r"^\s*De(?:li|le)very to the following recipients", M),
-        start=re.compile(r"^\s*De(?:li|le)very to the following recipients", M),
-        end=re.compile(r"^=+", M),
-        recipient=re.compile(r"^\s*\* (?P<address>[^\s@]+@\S+)\s*$", M),
-        diagnostic=re.compile(r"Technical details:\s*\n(?P<text>.*?)(?:\n\s*=+|\Z)", MS),
-        reasons=((re.compile(r"recipients was aborted after", I), Reason.EXPIRED),),
+        recognise=re.compile(r"^\s*De(?:li|le)very to the following recipients", LINES),
+        start=re.compile(r"^\s*De(?:li|le)very to the following recipients", LINES),
+        end=re.compile(r"^=+", LINES),
+        recipient=re.compile(r"^\s*\* (?P<address>[^\s@]+@\S+)\s*$", LINES),
+        diagnostic=re.compile(r"Technical details:\s*\n(?P<text>.*?)(?:\n\s*=+|\Z)", SPAN),
+        reasons=((re.compile(r"recipients was aborted after", NOCASE), Reason.EXPIRED),),
     ),
     Layout(
         "x6",
@@ -183,7 +189,7 @@ LAYOUTS = [
         recipient=re.compile(
             r"recipients returned permanent errors: (?P<address>[^\s@]+@\S+?)\.\s+(?P<rest>.*)$"
             r"|rejected recipient <(?P<address2>[^>]+)> (?P<rest2>.*)$",
-            M,
+            LINES,
         ),
     ),
 ]
