@@ -90,14 +90,18 @@ def decode_words(value: str) -> str:
 
 
 def part_text(part: Message) -> str:
-    """The decoded text of a leaf part (transfer encoding and charset undone; HTML flattened)."""
+    """The decoded text of a leaf part (transfer encoding and charset undone, line ends made
+    "\n" as received mail has CRLF, HTML flattened)."""
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = part.get_payload()
         if isinstance(payload, list):
-            return "\n\n".join(block_text(p) for p in payload)
-        return str(payload or "")
-    text = decode_bytes(payload, part.get_content_charset())
+            text = "\n\n".join(block_text(p) for p in payload)
+        else:
+            text = str(payload or "")
+    else:
+        text = decode_bytes(payload, part.get_content_charset())
+    text = text.replace("\r\n", "\n")
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
     return text

@@ -22,6 +22,12 @@ from delivery.bounces.report import Finding, Kind, Recipient, Report
 # Headers naming where the report itself was delivered, most specific first: the VERP address.
 ENVELOPE_HEADERS = ("X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To")
 PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
+# The server that answered: "host mx.example.jp [192.0.2.1]" (Exim), "mx.example.jp[192.0.2.1]
+# said:" (Postfix), "while talking to mx.example.jp." (Sendmail)
+REMOTE_HOST = re.compile(
+    r"\bhost (?P<host>[\w-]+(?:\.[\w-]+)+)\.? ?\["
+    r"|(?P<host2>[\w-]+(?:\.[\w-]+)+)\[[\d.:a-fA-F]+\](?::\d+)? said"
+)
 
 
 def parse(raw: bytes) -> Report:
@@ -158,6 +164,8 @@ def finish(finding: Finding, parts: Sections) -> Recipient:
             finding.status = specific
         if finding.reply_code is None:
             finding.reply_code = status.find_reply_code(finding.diagnostic)
+        if finding.remote_mta is None and (host := REMOTE_HOST.search(finding.diagnostic)):
+            finding.remote_mta = (host.group("host") or host.group("host2")).lower()
     verdict = classify(finding)
     return Recipient(
         address=addresses.normalize(finding.address),

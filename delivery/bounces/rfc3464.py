@@ -32,41 +32,52 @@ INLINE = re.compile(
 
 
 def fields(text: str) -> list[tuple[int, str, str]]:
-    """(block number, lower-case name, unfolded value) of every field, in order."""
+    """(block number, lower-case name, unfolded value) of every field, in order.
+
+    A line that is not a field and follows Diagnostic-Code continues it: some servers paste a
+    multi-line SMTP reply there without folding it.
+    """
     out: list[tuple[int, str, str]] = []
     block = 0
     for line in text.replace("\r\n", "\n").split("\n"):
         if not line.strip():
             block += 1
             continue
-        if line[0] in " \t":
-            if out and out[-1][0] == block:
-                number, name, value = out[-1]
-                out[-1] = (number, name, f"{value} {line.strip()}")
-            continue
-        found = FIELD.match(line)
+        found = None if line[0] in " \t" else FIELD.match(line)
         if found:
             out.append((block, found.group(1).lower(), found.group(2).strip()))
+        elif out and out[-1][0] == block and (line[0] in " \t" or out[-1][1] == "diagnostic-code"):
+            number, name, value = out[-1]
+            out[-1] = (number, name, f"{value} {line.strip()}")
     return out
 
 
 def records(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Split the fields into the per-message fields and one dict per recipient."""
+    """Split the fields into the per-message fields and one dict per recipient.
+
+    Recipient fields written before Final-Recipient in the same block belong to it.
+    """
     message: dict[str, str] = {}
     recipients: list[dict[str, str]] = []
     current: dict[str, str] | None = None
     current_block = -1
+    pending: dict[str, str] = {}
+    pending_block = -1
     for block, name, value in fields(text):
         if name in NAMING:
             if current is None or name in current or block != current_block:
-                current = {}
+                current = pending if pending_block == block else {}
                 current_block = block
                 recipients.append(current)
             current[name] = value
-        elif name in PER_RECIPIENT and current is not None:
-            current.setdefault(name, value)
-        elif current is None:
+        elif name not in PER_RECIPIENT:
             message.setdefault(name, value)
+        elif current is not None and block == current_block:
+            current.setdefault(name, value)
+        else:
+            if pending_block != block:
+                pending, pending_block = {}, block
+            pending.setdefault(name, value)
     return message, recipients
 
 
