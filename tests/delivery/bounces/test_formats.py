@@ -78,7 +78,8 @@ def test_exim_notice_with_generated_from_alias():
             "  kijitora@example.org\n"
             "    (generated from neko@example.net)\n"
             "    SMTP error from remote mail server after RCPT TO:<kijitora@example.org>:\n"
-            "    host mx.example.org [192.0.2.1]: 550 5.1.1 <kijitora@example.org>... User unknown\n\n"
+            "    host mx.example.org [192.0.2.1]: 550 5.1.1 <kijitora@example.org>...\n"
+            "    User unknown\n\n"
             "------ This is a copy of the message, including all the headers. ------\n\n"
             + ORIGINAL,
             From="Mail Delivery System <Mailer-Daemon@mx.example.net>",
@@ -153,7 +154,8 @@ def test_sendmail_transcript_without_a_report_part():
         plain(
             "The original message was received at Thu, 29 Apr 2010 23:34:45 +0900\n\n"
             "   ----- The following addresses had permanent fatal errors -----\n"
-            "<kijitora@example.org>\n    (reason: 550 5.1.1 <kijitora@example.org>... User unknown)\n\n"
+            "<kijitora@example.org>\n"
+            "    (reason: 550 5.1.1 <kijitora@example.org>... User unknown)\n\n"
             "   ----- Transcript of session follows -----\n"
             "... while talking to mx.example.org.:\n"
             ">>> RCPT To:<kijitora@example.org>\n"
