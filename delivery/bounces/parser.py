@@ -200,8 +200,8 @@ def paragraph(text: str, address: str) -> str:
         pieces.append(piece[: other.start()] if other else piece)
         at = lower.find(wanted, at + len(wanted))
     said = " ".join(dict.fromkeys(" ".join(p.split()) for p in pieces))
-    leftover = re.sub(re.escape(address), "", said, flags=re.IGNORECASE)
-    return said if len(re.findall(r"[A-Za-z]", leftover)) > 3 else ""
+    leftover = said.lower().replace(wanted, "")
+    return said if sum(c.isalpha() for c in leftover) > 3 else ""
 
 
 # A line that starts with an address: the next recipient of a list.
