@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from delivery.bounces import phrases, status
-from delivery.bounces.commands import named
+from delivery.bounces import commands, phrases, status
 from delivery.bounces.reasons import Reason, is_hard
 from delivery.bounces.report import Command, Finding
 
@@ -19,6 +18,8 @@ ADDRESS_REASONS = {Reason.USER_UNKNOWN, Reason.HOST_UNKNOWN, Reason.FILTERED}
 
 @dataclass(frozen=True)
 class Classification:
+    """Why a delivery failed, in the taxonomy of reasons.py."""
+
     reason: Reason
     hard: bool  # the address is dead: suppress it now
     temporary: bool  # the failure may go away: a 4xx answer or a delay warning
@@ -27,9 +28,13 @@ class Classification:
 def classify_reply(
     code: int, enhanced: str | None, text: str, command: str | Command | None = None
 ) -> Classification:
-    """Classify an SMTP reply the delivery engine received (pass the command it answered)."""
+    """Classify an SMTP reply received during delivery.
+
+    Pass the command the reply answered ("RCPT", "DATA", "MAIL", ... or a Command): "user
+    unknown" after RCPT TO means the mailbox does not exist, after DATA a filter refused.
+    """
     if isinstance(command, str) and not isinstance(command, Command):
-        command = named(command)
+        command = commands.named(command)
     finding = Finding(
         address="",
         status=status.normalize(enhanced) or status.find_enhanced(text),
@@ -59,7 +64,9 @@ def is_temporary(finding: Finding) -> bool:
 
 
 def decide(finding: Finding) -> Reason:
-    """Reason from the diagnostic's words first, then the status code, then the context."""
+    """The reason, from (in order): a success status; a local program's failure; a status code
+    precise enough to trust over words; the diagnostic's words; the SMTP command refused; any
+    status code; and last the kind of reply."""
     if finding.action in SUCCESS_ACTIONS or (finding.status or "").startswith("2"):
         return Reason.DELIVERED
     text = phrases.normalize(finding.diagnostic)
@@ -96,8 +103,8 @@ def unknown_user(finding: Finding, by_status: Reason | None) -> Reason:
         return Reason.USER_UNKNOWN
     # "550 <rcpt>: User unknown" is how Postfix's smtpd words a refusal at RCPT TO; a status
     # more specific than x.0.0 (5.2.1, 5.7.1) would be the server saying otherwise.
-    named = f"<{finding.address.lower()}>:"
-    if finding.address and named in text and status.is_vague(finding.status):
+    quoted = f"<{finding.address.lower()}>:"
+    if finding.address and quoted in text and status.is_vague(finding.status):
         return Reason.USER_UNKNOWN
     return Reason.FILTERED
 

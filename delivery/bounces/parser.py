@@ -1,8 +1,10 @@
 """parse(raw) -> Report: which kind of message this is and what it says about each recipient.
 
-Order matters: complaint reports first (they are multipart/report too), then the machine-readable
-RFC 3464 report, then the text formats of particular MTAs and providers, then RFC 3834
-auto-replies (bounces also say "auto-replied"), and last a cautious generic reader.
+Order matters: complaint reports first (they are multipart/report too); the few MTA formats
+whose text says more than their RFC 3464 part; the RFC 3464 report; the text formats of other
+MTAs and providers; RFC 3834 auto-replies (bounces say "auto-replied" too, so they come after
+every bounce reader); then a bounce forwarded inside another message; and last, for a failure
+report that names nobody, the recipients of the returned message.
 """
 
 from __future__ import annotations
@@ -52,17 +54,14 @@ def parse_message(message: Message, *, forwarded: bool = False) -> Report:
         failed = tuple(r for r in recipients if r.reason is not Reason.DELIVERED)
         kind = Kind.BOUNCE if failed else Kind.DELIVERED
         recipients = failed or recipients
-    original = parts.original
     return Report(
         kind=kind,
         recipients=recipients,
         format=fmt,
         feedback_type=feedback_type,
         envelope_recipients=envelope_recipients(message),
-        original_message_id=original_message_id(original),
-        original_headers=tuple((k, mime.decode_words(str(v))) for k, v in original.items())
-        if original is not None
-        else (),
+        original_message_id=original_message_id(parts.original),
+        original_headers=original_headers(parts.original),
     )
 
 
@@ -216,6 +215,13 @@ def envelope_recipients(message: Message) -> tuple[str, ...]:
             for address in addresses.from_header(value):
                 found.setdefault(address, None)
     return tuple(found)
+
+
+def original_headers(original: Message | None) -> tuple[tuple[str, str], ...]:
+    """The returned message's headers in order, values decoded."""
+    if original is None:
+        return ()
+    return tuple((name, mime.decode_words(str(value))) for name, value in original.items())
 
 
 def original_message_id(original: Message | None) -> str | None:

@@ -48,19 +48,18 @@ END = re.compile(
 def read(message: Message, parts: Sections) -> Result | None:
     """Recipients of an Exim-style notice; None when the message is not one."""
     text = parts.notice
-    if not INTRO.search(text) and not (failed_recipients(message) and START.search(text)):
-        return None
-    if "mailer-daemon" not in sender(message) and not failed_recipients(message):
-        return None
+    failed = failed_recipients(message)
     start = START.search(text)
-    if not start:
+    # X-Failed-Recipients is Exim's own header; without it, its wording from a mailer daemon.
+    recognised = failed or (INTRO.search(text) and "mailer-daemon" in sender(message))
+    if not start or not recognised:
         return None
     body = text[start.end() :]
     end = END.search(body)
     body = body[: end.start()] if end else body
     findings = local_deliveries(body) or blocks(body.split("\n"), ADDRESS_LINE)
     if not findings:
-        findings = local_parts(body, failed_recipients(message))
+        findings = local_parts(body, failed)
     return bounce(findings)
 
 
