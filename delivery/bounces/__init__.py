@@ -3,10 +3,11 @@
 - parse(raw: bytes) -> Report: what a received message is, and what it says per recipient.
 - classify_reply(code, enhanced, text, command=None) -> Classification: the same taxonomy and
   rules for a reply received during an SMTP session.
+- parse_ses_event(document: dict) -> Report: an Amazon SES event (SNS notification JSON).
 """
 
 from delivery.bounces.classify import Classification, classify_reply
-from delivery.bounces.parser import parse
+from delivery.bounces.parser import parse, parse_ses_event
 from delivery.bounces.reasons import DEAD_ADDRESS, SENDER_SIDE, Reason
 from delivery.bounces.report import Command, Kind, Recipient, Report
 
@@ -21,4 +22,5 @@ __all__ = [
     "Report",
     "classify_reply",
     "parse",
+    "parse_ses_event",
 ]

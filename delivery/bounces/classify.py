@@ -41,7 +41,7 @@ def classify_reply(
         reply_code=code,
         diagnostic=text,
         diagnostic_type="smtp",
-        action="failed" if code >= 500 else "delayed",
+        action="failed" if code >= 500 else "delayed" if code >= 400 else "delivered",
         command=command,
     )
     return classify(finding)

@@ -15,7 +15,7 @@ from email.message import Message
 
 from delivery.bounces import addresses, arf, autoreply, commands, formats, mime, rfc3464, status
 from delivery.bounces.classify import classify
-from delivery.bounces.formats import fallback
+from delivery.bounces.formats import amazon, fallback
 from delivery.bounces.formats.common import failed_recipients
 from delivery.bounces.mime import Sections
 from delivery.bounces.reasons import Reason
@@ -35,6 +35,20 @@ REMOTE_HOST = re.compile(
 def parse(raw: bytes) -> Report:
     """Read one raw message (bytes, as received) and say what it is."""
     return parse_message(mime.load(raw))
+
+
+def parse_ses_event(document: dict) -> Report:
+    """Read an Amazon SES event (the JSON an SNS notification or webhook carries)."""
+    result = amazon.from_notification(document)
+    if result is None:
+        return Report(kind=Kind.OTHER, format=amazon.NAME)
+    return Report(
+        kind=result.kind,
+        recipients=tuple(finish(f, Sections()) for f in merge(result.findings)),
+        format=amazon.NAME,
+        feedback_type=result.feedback_type,
+        original_message_id=amazon.message_id(document),
+    )
 
 
 def parse_message(message: Message, *, forwarded: bool = False) -> Report:

@@ -86,6 +86,15 @@ def from_notification(document: dict) -> Result | None:
     return None
 
 
+def message_id(document: dict) -> str | None:
+    """The Message-ID header of the message an SES event is about, when the event has it."""
+    mail = document.get("mail") or {}
+    for header in mail.get("headers") or []:
+        if str(header.get("name", "")).lower() == "message-id":
+            return header.get("value")
+    return (mail.get("commonHeaders") or {}).get("messageId")
+
+
 def bounce_event(event: dict) -> Result | None:
     """The bouncedRecipients of an SES bounce event."""
     transient = event.get("bounceType") == "Transient"

@@ -141,3 +141,9 @@ def test_reply_without_a_known_phrase_falls_back_to_the_status_code():
     assert classify_reply(550, "5.2.2", "nope").reason is Reason.MAILBOX_FULL
     assert classify_reply(550, "5.0.0", "nope").reason is Reason.ON_HOLD
     assert classify_reply(501, None, "nope").reason is Reason.SYNTAX_ERROR
+
+
+def test_positive_reply_is_delivered():
+    verdict = classify_reply(250, "2.0.0", "Ok: queued as 4BLzFK3MM")
+    assert verdict.reason is Reason.DELIVERED
+    assert not verdict.hard and not verdict.temporary

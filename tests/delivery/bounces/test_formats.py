@@ -2,7 +2,7 @@
 
 import json
 
-from delivery.bounces import Command, Kind, Reason, parse
+from delivery.bounces import Command, Kind, Reason, parse, parse_ses_event
 from tests.delivery.bounces.messages import ORIGINAL, dsn, plain, raw
 
 
@@ -346,3 +346,26 @@ def test_report_with_no_recipient_falls_back_to_the_returned_message():
     recipient = only(report)
     assert recipient.address == "kijitora@example.org"
     assert recipient.reason is Reason.UNDEFINED and not recipient.hard
+
+
+def test_amazon_ses_event_from_a_webhook_document():
+    report = parse_ses_event(
+        {
+            "notificationType": "Bounce",
+            "bounce": {
+                "bounceType": "Transient",
+                "bounceSubType": "MailboxFull",
+                "bouncedRecipients": [{"emailAddress": "kijitora@example.org"}],
+            },
+            "mail": {
+                "messageId": "0100-abc",
+                "headers": [
+                    {"name": "Message-ID", "value": "<campaign-7.delivery-42@example.net>"}
+                ],
+            },
+        }
+    )
+    recipient = only(report)
+    assert recipient.reason is Reason.MAILBOX_FULL
+    assert recipient.temporary and not recipient.hard
+    assert report.original_message_id == "<campaign-7.delivery-42@example.net>"
