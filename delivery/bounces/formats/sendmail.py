@@ -111,15 +111,15 @@ def transcript_findings(lines: list[str]) -> list[Finding]:
     return findings
 
 
-def combine(session: list[Finding], listed_: list[Finding]) -> list[Finding]:
+def combine(session: list[Finding], fatal_list: list[Finding]) -> list[Finding]:
     """The transcript's view of each listed address, then listed addresses it did not mention."""
     seen = {f.address.lower() for f in session}
-    by_address = {f.address.lower(): f for f in listed_}
+    by_address = {f.address.lower(): f for f in fatal_list}
     for finding in session:
-        reason = by_address.get(finding.address.lower())
-        if reason and reason.diagnostic and not finding.diagnostic:
-            finding.diagnostic = reason.diagnostic
-    return session + [f for f in listed_ if f.address.lower() not in seen]
+        listed_too = by_address.get(finding.address.lower())
+        if listed_too and listed_too.diagnostic and not finding.diagnostic:
+            finding.diagnostic = listed_too.diagnostic
+    return session + [f for f in fatal_list if f.address.lower() not in seen]
 
 
 def by_host(lines: list[str], original: Message | None) -> list[Finding]:

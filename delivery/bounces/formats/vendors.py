@@ -234,7 +234,7 @@ def read_layout(layout: Layout, parts: Sections) -> list[Finding]:
     return findings
 
 
-def recipients(layout: Layout, region: str, original: Message | None):
+def recipients(layout: Layout, region: str, original: Message | None) -> list[tuple[str, str, int]]:
     """(address, rest of its line, where its line ends) for each recipient the layout names."""
     if layout.recipient is None:
         to = addresses.from_header(mime.header(original, "To")) if original is not None else []
