@@ -74,6 +74,7 @@ def parse_message(message: Message, *, forwarded: bool = False) -> Report:
         format=fmt,
         feedback_type=feedback_type,
         envelope_recipients=envelope_recipients(message),
+        envelope_id=next(filter(None, map(rfc3464.envelope_id, parts.reports)), None),
         original_message_id=original_message_id(parts.original),
         original_headers=original_headers(parts.original),
     )

@@ -86,6 +86,8 @@ class Report:
     # Addresses the report itself was sent to (X-Original-To, Delivered-To, Envelope-To, To):
     # the VERP return path of the delivery when the bounce came back through one.
     envelope_recipients: tuple[str, ...] = ()
+    # RFC 3461 ENVID: the Original-Envelope-Id a DSN returns when the sender set ENVID= on MAIL.
+    envelope_id: str | None = None
     # The returned original message, when the report includes it or its headers.
     original_message_id: str | None = None
     original_headers: tuple[tuple[str, str], ...] = field(default=())
@@ -103,5 +105,6 @@ class Report:
             "feedback_type": self.feedback_type,
             "recipients": [r.as_dict() for r in self.recipients],
             "envelope_recipients": list(self.envelope_recipients),
+            "envelope_id": self.envelope_id,
             "original_message_id": self.original_message_id,
         }

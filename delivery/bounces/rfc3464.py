@@ -117,6 +117,13 @@ def first_word(value: str) -> str | None:
     return words[0].lower() if words else None
 
 
+def envelope_id(text: str) -> str | None:
+    """The Original-Envelope-Id of a delivery-status body (RFC 3464 section 2.2.1)."""
+    message, _ = records(text)
+    value = message.get("original-envelope-id", "").strip()
+    return value or None
+
+
 def recipient_address(value: str) -> str | None:
     """The address of a Final-Recipient/Original-Recipient value ("rfc822; a@b")."""
     kind, address = split_typed(value)

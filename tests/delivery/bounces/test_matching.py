@@ -67,3 +67,12 @@ def test_plain_address_bounce_without_original_has_no_message_id():
     )
     assert report.original_message_id is None
     assert report.recipients[0].address == "kijitora@example.org"
+
+
+def test_envelope_id_returned_by_the_report():
+    raw = dsn("User unknown", [RECIPIENT]).replace(
+        b"Reporting-MTA: dns; mx.example.net",
+        b"Original-Envelope-Id: d42.abcdef\r\nReporting-MTA: dns; mx.example.net",
+    )
+    assert parse(raw).envelope_id == "d42.abcdef"
+    assert parse(dsn("User unknown", [RECIPIENT])).envelope_id is None
