@@ -171,7 +171,8 @@ def test_body_is_placed_into_the_layout():
     content = Content(
         subject="s",
         html="<p>Hi {{ contact.name }}</p>",
-        layout="<html><body><h1>{{ campaign.name }}</h1>{{ content }}<footer>f</footer></body></html>",
+        layout="<html><body><h1>{{ campaign.name }}</h1>{{ content }}<footer>f</footer>"
+        "</body></html>",
     )
     html = render_content(content).html
     assert "<h1>Spring &lt;Sale&gt;</h1><p>Hi 王芳</p><footer>f</footer>" in html
@@ -224,9 +225,11 @@ def test_loops_inside_tables_keep_their_rows_when_inlined():
 def test_text_part_is_read_from_the_html_when_empty():
     content = Content(
         subject="s",
-        html="<html><head><title>{{ campaign.name }}</title></head><body><h1>Hello {{ contact.name }}</h1>"
+        html="<html><head><title>{{ campaign.name }}</title></head>"
+        "<body><h1>Hello {{ contact.name }}</h1>"
         "<p>Your plan: <b>{{ contact.attributes.plan }}</b></p>"
-        "<a href='{{ unsubscribe_url }}' class='{% if contact.name %}named{% endif %}'>Unsubscribe</a>"
+        "<a href='{{ unsubscribe_url }}' class='{% if contact.name %}named{% endif %}'>"
+        "Unsubscribe</a>"
         "</body></html>",
     )
     compiled = compile_content(content, campaign_name="c")
