@@ -1,0 +1,81 @@
+"""The pieces of an RFC 5322 / MIME message, encoded straight to bytes with CRLF line ends.
+
+Every header value a user or a contact list supplies goes through `one_line()` first, so a
+CR or LF in a subject, a name or an address can never start a header of its own. Non-ASCII
+text is written as RFC 2047 encoded words (`email.header`), folded below 78 characters; bodies
+are base64 in lines of 76 characters.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+from email.header import Header
+from email.utils import formataddr
+
+CRLF = b"\r\n"
+# C0 controls, DEL, and the Unicode line breaks some software treats as newlines.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+# dot-atom@domain, the only address form we write (RFC 5322 §3.4.1, no quoted local parts).
+_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+_FOLD_AT = 76
+
+
+class InvalidAddressError(ValueError):
+    """An email address that cannot be written into a header (or smuggles another one in)."""
+
+
+def one_line(value: str) -> str:
+    """The value with every line break and control character turned into one space."""
+    return _LINE_BREAKING.sub(" ", value).strip()
+
+
+def address(value: str) -> str:
+    """An address checked for header use, its domain in IDNA (A-label) form."""
+    local_part, at, domain = value.strip().rpartition("@")
+    if not at:
+        raise InvalidAddressError(f"{value!r} is not an email address")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidAddressError(f"{value!r} has an invalid domain") from exc
+    written = f"{local_part}@{domain}"
+    if not _ADDRESS.fullmatch(written) or ".." in written:
+        # Non-ASCII local parts need SMTPUTF8, which this builder does not speak.
+        raise InvalidAddressError(f"{value!r} cannot be written as a plain address")
+    return written
+
+
+@functools.lru_cache(maxsize=4096)
+def header_text(name: str, value: str) -> bytes:
+    """An unstructured header value (Subject, List-Id's phrase…): encoded words when not ASCII."""
+    value = one_line(value)
+    if value.isascii() and "=?" not in value and len(name) + len(value) < _FOLD_AT:
+        return value.encode("ascii")
+    header = Header(value, "utf-8", maxlinelen=_FOLD_AT, header_name=name)
+    return header.encode(linesep="\r\n").encode("ascii")
+
+
+def mailbox(name: str, email: str, header_name: str = "To") -> bytes:
+    """`Display Name <address>`, the name quoted or RFC 2047-encoded as it needs."""
+    written = address(email)
+    name = one_line(name)
+    if not name:
+        return written.encode("ascii")
+    if name.isascii() and "=?" not in name:
+        return formataddr((name, written)).encode("ascii")
+    phrase = Header(name, "utf-8", maxlinelen=_FOLD_AT, header_name=header_name)
+    return phrase.encode(linesep="\r\n").encode("ascii") + b" <" + written.encode("ascii") + b">"
+
+
+def base64_body(data: bytes) -> bytes:
+    """Base64 in 76-character lines joined by CRLF (RFC 2045 §6.8), without a final CRLF."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return CRLF.join([encoded[i : i + _FOLD_AT] for i in range(0, len(encoded), _FOLD_AT)])
+
+
+def field(name: str, value: bytes) -> bytes:
+    """One header field, ending in CRLF."""
+    return name.encode("ascii") + b": " + value + CRLF
