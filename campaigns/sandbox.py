@@ -84,6 +84,8 @@ VARIABLES: dict[str, frozenset[str] | None] = {
     "today": None,
 }
 _VIEW_TYPES = (TemplateContact, TemplateCampaign, Attributes)
+_FIELDS = {TemplateContact: VARIABLES["contact"], TemplateCampaign: VARIABLES["campaign"]}
+_MISSING = object()
 
 
 class _Undefined(ChainableUndefined):
@@ -125,6 +127,18 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
         # lipsum(10**6) builds megabytes of text; the other default globals are harmless.
         self.globals.pop("lipsum", None)
         self.filters["date"] = format_date
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The fast path for `contact.name` and `contact.attributes.city`, met many times per
+        # message; everything else takes the sandbox's full checks.
+        kind = type(obj)
+        if kind is Attributes and not attribute.startswith("_"):
+            value = obj._values.get(attribute, _MISSING)
+            if value is not _MISSING:
+                return value
+        elif kind in _FIELDS and attribute in _FIELDS[kind]:
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Our own value types hold plain data only; skipping the generic checks makes each
