@@ -127,19 +127,22 @@ def compile_message(campaign: CampaignMessage) -> CompiledMessage:
     sender = mime.address(campaign.sender.address)
     domain = sender.rpartition("@")[2]
     label = campaign.list_label or f"c{campaign.campaign_id}"
-    boundary = f"=_edm_{secrets.token_hex(12)}"  # "=_" never occurs in base64 or QP text
-    list_id = f"<{mime.address(f'{label}@{domain}').replace('@', '.')}>"
+    boundary = f"=_edm_{secrets.token_hex(10)}"  # "=_" never occurs in base64 or QP text
+    list_id = mime.address(f"{label}@{domain}").replace("@", ".")
     if campaign.list_name:
-        list_id = f"{mime.header_text('List-Id', campaign.list_name).decode()} {list_id}"
+        list_name = mime.header_text("List-Id", campaign.list_name)
+        list_id_field = mime.with_id(list_name, list_id, len("List-Id"))
+    else:
+        list_id_field = f"<{list_id}>".encode("ascii")
     feedback_id = campaign.feedback_id or f"{campaign.campaign_id}:{label}:edm:{domain}"
     shared = [mime.field("MIME-Version", b"1.0")]
     if campaign.sender.reply_to:
         shared.append(mime.field("Reply-To", mime.mailbox("", campaign.sender.reply_to)))
     shared += [
-        mime.field("List-Id", list_id.encode("ascii")),
+        mime.field("List-Id", list_id_field),
         mime.field("Feedback-ID", mime.header_text("Feedback-ID", feedback_id)),
         mime.field("List-Unsubscribe-Post", b"List-Unsubscribe=One-Click"),
-        mime.field("Content-Type", f'multipart/alternative; boundary="{boundary}"'.encode()),
+        mime.field("Content-Type", f'multipart/alternative;\r\n boundary="{boundary}"'.encode()),
     ]
     return CompiledMessage(
         campaign=campaign,

@@ -68,7 +68,16 @@ def mailbox(name: str, email: str, header_name: str = "To") -> bytes:
     if name.isascii() and "=?" not in name:
         return formataddr((name, written)).encode("ascii")
     phrase = Header(name, "utf-8", maxlinelen=_FOLD_AT, header_name=header_name)
-    return phrase.encode(linesep="\r\n").encode("ascii") + b" <" + written.encode("ascii") + b">"
+    return with_id(phrase.encode(linesep="\r\n").encode("ascii"), written, len(header_name))
+
+
+def with_id(phrase: bytes, angle_addr: str, name_length: int) -> bytes:
+    """`phrase <angle_addr>`, folded before the `<` when the line would pass 78 characters."""
+    before, folded, last_line = phrase.rpartition(CRLF)
+    used = len(last_line) + (0 if folded else name_length + len(": "))
+    fits = used + len(" <") + len(angle_addr) + len(">") <= 78
+    separator = b" " if fits else b"\r\n "
+    return phrase + separator + b"<" + angle_addr.encode("ascii") + b">"
 
 
 def base64_body(data: bytes) -> bytes:
