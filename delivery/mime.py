@@ -73,7 +73,7 @@ def mailbox(name: str, email: str, header_name: str = "To") -> bytes:
 
 def with_id(phrase: bytes, angle_addr: str, name_length: int) -> bytes:
     """`phrase <angle_addr>`, folded before the `<` when the line would pass 78 characters."""
-    before, folded, last_line = phrase.rpartition(CRLF)
+    _, folded, last_line = phrase.rpartition(CRLF)
     used = len(last_line) + (0 if folded else name_length + len(": "))
     fits = used + len(" <") + len(angle_addr) + len(">") <= 78
     separator = b" " if fits else b"\r\n "
