@@ -125,7 +125,7 @@ class Signer:
             f"h={':'.join(signed_names)}",
             f"bh={body_hash}",
         ]
-        unsigned = b"DKIM-Signature: " + _fold_tags(tags) + b"; b="
+        unsigned = _fold_tags(tags) + b"; b="
         # The signature covers its own field with b= empty and no final CRLF (§3.7).
         hashed.append(_relaxed_header(unsigned).removesuffix(b"\r\n"))
         signature = self._key.sign(b"".join(hashed), padding.PKCS1v15(), hashes.SHA256())
@@ -168,7 +168,8 @@ def _relaxed_body(body: bytes) -> bytes:
 
 
 def _fold_tags(tags: list[str]) -> bytes:
-    """The tag list folded below 78 characters, between tags or after a colon of h=.
+    """The DKIM-Signature field up to b=, folded below 78 characters, between tags or after a
+    colon of h=.
 
     Verifiers ignore whitespace there (RFC 6376 §3.2), and the signature covers exactly the
     folded text, canonicalized.
@@ -178,12 +179,12 @@ def _fold_tags(tags: list[str]) -> bytes:
         words = tag.split(":") if tag.startswith("h=") else [tag]
         pieces += [(word + ":", i > 0) for i, word in enumerate(words[:-1])]
         pieces.append((words[-1] + ";", len(words) > 1))
-    lines, line = [], ""
+    lines, line = [], "DKIM-Signature:"
     for text, glued in pieces:
-        joined = line + text if glued else f"{line} {text}" if line else text
-        if line and len(joined) > _FOLD_AT:
+        joined = line + text if glued else f"{line} {text}"
+        if len(joined) > _FOLD_AT:
             lines.append(line)
-            joined = text
+            joined = "\t" + text
         line = joined
     lines.append(line)
-    return "\r\n\t".join(lines).removesuffix(";").encode("ascii")
+    return "\r\n".join(lines).removesuffix(";").encode("ascii")
