@@ -112,9 +112,11 @@ class _PartEncoder:
 
     def encode(self, text: str) -> bytes:
         if text != self._source:
+            data = text.encode("utf-8")
+            if b"\r" in data:
+                data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             # Text media types have CRLF line breaks in canonical form (RFC 2046 §4.1.1).
-            crlf = text.replace("\n", "\r\n") if "\r" not in text else _crlf(text)
-            self._source, self._body = text, mime.base64_body(crlf.encode("utf-8"))
+            self._source, self._body = text, mime.base64_body(data.replace(b"\n", b"\r\n"))
         return self._body
 
 
@@ -240,7 +242,3 @@ def _date_now() -> bytes:
         moment = dt.datetime.fromtimestamp(second, dt.UTC)
         _last_date = (second, format_datetime(moment).encode("ascii"))
     return _last_date[1]
-
-
-def _crlf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
