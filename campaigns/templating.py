@@ -159,7 +159,7 @@ def validate(
         for name in sorted(meta.find_undeclared_variables(tree) - known)
     ]
     warnings += _unknown_fields(tree, lines, attribute_keys)
-    warnings.sort()
+    warnings.sort(key=lambda problem: (problem.line, problem.column or 0, problem.message))
     return Validation(errors=errors, warnings=warnings)
 
 
@@ -178,22 +178,14 @@ def validate_content(
 
 def compile_content(content: Content, *, campaign_name: str) -> CompiledContent:
     """Compile a campaign's content once; raises InvalidContentError when a source has errors."""
-    problems = {
-        part: found.errors for part, found in validate_content(content).items() if not found.ok
-    }
-    if problems:
-        raise InvalidContentError(problems)
-    html_env, text_env = html_environment(), text_environment()
-    template_globals = {"campaign": TemplateCampaign(campaign_name)}
-    html_source = _place_in_layout(content.html, content.layout, html_env)
-    inlined_source = htmlprep.inline_css_in_template(html_source, html_env)
-    text_source = content.text or htmlprep.text_template_from_html(html_source, text_env)
-    return CompiledContent(
-        subject=text_env.from_string(content.subject, globals=template_globals),
-        html=html_env.from_string(inlined_source or html_source, globals=template_globals),
-        text=_compile_or_none(text_env, text_source, template_globals),
-        css_inlined=inlined_source is not None,
-    )
+    try:
+        return _compile(content, campaign_name)
+    except (TemplateSyntaxError, _ForbiddenConstructError) as exc:
+        # Compiling reads each source once; only a failure pays for locating every problem.
+        problems = {
+            part: found.errors for part, found in validate_content(content).items() if not found.ok
+        }
+        raise InvalidContentError(problems or {Part.HTML: [Problem(1, None, str(exc))]}) from exc
 
 
 def render(
@@ -251,14 +243,48 @@ def _place_in_layout(body: str, layout: str, environment: CampaignSandbox) -> st
     return "".join(pieces) + "".join(current)
 
 
+class _ForbiddenConstructError(ValueError):
+    pass
+
+
+def _compile(content: Content, campaign_name: str) -> CompiledContent:
+    html_env, text_env = html_environment(), text_environment()
+    template_globals = {"campaign": TemplateCampaign(campaign_name)}
+    if content.layout and len(_CONTENT_PRINT.findall(content.layout)) != 1:
+        raise _ForbiddenConstructError("a layout must print {{ content }} exactly once")
+    html_source = _place_in_layout(content.html, content.layout, html_env)
+    subject = _template(text_env, content.subject, template_globals)
+    inlined_source = htmlprep.inline_css_in_template(html_source, html_env)
+    html = _template(html_env, inlined_source or html_source, template_globals)
+    if content.text:
+        text = _template(text_env, content.text, template_globals)
+    else:
+        text_source = htmlprep.text_template_from_html(html_source, text_env)
+        text = _compile_or_none(text_env, text_source, template_globals)
+    return CompiledContent(subject, html, text, css_inlined=inlined_source is not None)
+
+
+def _template(
+    environment: CampaignSandbox, source: str, template_globals: dict[str, Any]
+) -> Template:
+    """Parse, check and compile a source (what `from_string` does, plus our checks)."""
+    tree = environment.parse(source)
+    if _forbidden_constructs(tree, []):
+        raise _ForbiddenConstructError("the template uses a construct that is not allowed")
+    code = environment.compile(tree)
+    return environment.template_class.from_code(
+        environment, code, environment.make_globals(template_globals)
+    )
+
+
 def _compile_or_none(
     environment: CampaignSandbox, source: str | None, template_globals: dict[str, Any]
 ) -> Template | None:
     if source is None:
         return None
     try:
-        return environment.from_string(source, globals=template_globals)
-    except TemplateError:
+        return _template(environment, source, template_globals)
+    except (TemplateError, _ForbiddenConstructError):
         return None  # the text read from the HTML did not keep its blocks: convert per message
 
 

@@ -252,3 +252,24 @@ def test_text_is_converted_per_recipient_when_the_source_cannot_be():
     assert compiled.text is None
     contact = TemplateContact("x@example.com", "x", {"plan": "<b>gold</b>"})
     assert render(compiled, contact).text.strip() == "**gold**"
+
+
+def test_text_part_read_from_the_html_sees_the_campaign():
+    text = render_content(Content(subject="s", html="<p>{{ campaign.name }} for you</p>")).text
+    assert text.strip() == "Spring <Sale> for you"
+
+
+def test_layout_without_content_cannot_be_compiled():
+    content = Content(subject="s", html="<p>x</p>", layout="<html><body></body></html>")
+    with pytest.raises(InvalidContentError) as raised:
+        compile_content(content, campaign_name="c")
+    assert list(raised.value.problems) == [Part.LAYOUT]
+
+
+def test_warnings_on_one_line_are_sorted_even_without_columns():
+    result = validate("{{ zeta }} {{ alpha }} {{ contact.nmae }}")
+    assert [w.message for w in result.warnings] == [
+        "unknown variable 'zeta'",
+        "unknown variable 'alpha'",
+        "contact has no field 'nmae'",
+    ]
