@@ -53,8 +53,14 @@ def address(value: str) -> str:
 def header_text(name: str, value: str) -> bytes:
     """An unstructured header value (Subject, List-Id's phrase…): encoded words when not ASCII."""
     value = one_line(value)
-    if value.isascii() and "=?" not in value and len(name) + len(value) < _FOLD_AT:
-        return value.encode("ascii")
+    if value.isascii() and "=?" not in value:
+        if len(name) + len(": ") + len(value) <= 78:
+            return value.encode("ascii")
+        # Plain ASCII folds at its spaces; a word too long to fit in 998 octets is encoded.
+        folded = Header(value, "us-ascii", maxlinelen=_FOLD_AT, header_name=name)
+        text = folded.encode(linesep="\r\n")
+        if max(len(line) for line in text.split("\r\n")) <= 998 - len(name) - len(": "):
+            return text.encode("ascii")
     header = Header(value, "utf-8", maxlinelen=_FOLD_AT, header_name=name)
     return header.encode(linesep="\r\n").encode("ascii")
 

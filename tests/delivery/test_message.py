@@ -290,3 +290,26 @@ def test_non_personalized_parts_are_identical_across_recipients():
         for i in range(3)
     ]
     assert bodies[0] == bodies[1] == bodies[2]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "A plain ASCII subject that is long enough to need folding across more than one line",
+        "x" * 1200,
+        "=?utf-8?q?looks_encoded?= but is not",
+        "中文" * 100,
+    ],
+)
+def test_long_and_tricky_subjects_round_trip(subject):
+    data = built(content=Content(subject=subject, html="<p>x</p>"))
+    message = parse(data)
+    assert message["Subject"] == subject
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+
+
+def test_long_ascii_subject_is_folded_not_encoded():
+    subject = "A plain ASCII subject that is long enough to need folding across more than one line"
+    head = built(content=Content(subject=subject, html="<p>x</p>")).split(b"\r\n\r\n")[0]
+    subject_field = head.split(b"Subject:")[1].split(b"\r\nMessage-ID")[0]
+    assert subject_field.startswith(b" A plain ASCII subject") and b"=?" not in subject_field
