@@ -135,12 +135,11 @@ def _split(source: str, environment: Environment) -> list[str | _Construct]:
             kind = lexeme.removesuffix("_begin")
             current, marks_safe = [], False
         current.append(value)
-        if lexeme == "name" and value in {"safe", "autoescape"} and previous in {"|", "block"}:
+        # `x|safe` and `{% autoescape false %}` print markup the parser cannot see yet.
+        if lexeme == "name" and (previous, value) in {("|", "safe"), ("{%", "autoescape")}:
             marks_safe = True
-        if lexeme in {"operator", "block_begin"}:
-            previous = "|" if value == "|" else "block"
-        elif lexeme != "whitespace":
-            previous = None
+        if lexeme != "whitespace":
+            previous = "{%" if lexeme == "block_begin" else value if lexeme == "operator" else None
         if lexeme == f"{kind}_end":
             if kind != "comment":
                 parts.append(_Construct("".join(current), kind == "block", marks_safe))

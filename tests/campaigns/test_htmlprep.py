@@ -85,3 +85,15 @@ def test_text_template_keeps_statements_around_text():
     source = "<p>{% if contact.name %}Hi {{ contact.name }}{% else %}Hi there{% endif %}</p>"
     text = htmlprep.text_template_from_html(source, html_environment())
     assert text.strip() == "{% if contact.name %}Hi {{ contact.name }}{% else %}Hi there{% endif %}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<style>p { color: red }</style><p>{{ contact.attributes.bio|safe }}</p>",
+        "<style>p { color: red }</style>{%- autoescape false %}{{ x }}{% endautoescape %}",
+    ],
+)
+def test_values_printed_as_markup_wait_for_rendering(source):
+    assert htmlprep.inline_css_in_template(source, html_environment()) is None
+    assert htmlprep.text_template_from_html(source, html_environment()) is None
