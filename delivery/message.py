@@ -100,31 +100,38 @@ class CompiledMessage:
 class _PartEncoder:
     """A MIME part's head and body; a body equal to the previous one is not encoded again."""
 
-    __slots__ = ("_body", "_source", "head")
+    __slots__ = ("_last", "head")
 
     def __init__(self, content_type: str):
         self.head = (
             f"Content-Type: {content_type}; charset=utf-8\r\n"
             "Content-Transfer-Encoding: base64\r\n\r\n"
         ).encode("ascii")
-        self._source: str | None = None
-        self._body = b""
+        self._last: tuple[str, bytes] | None = None  # one attribute: safe to share by threads
 
     def encode(self, text: str) -> bytes:
-        if text != self._source:
-            data = text.encode("utf-8")
-            if b"\r" in data:
-                data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            # Text media types have CRLF line breaks in canonical form (RFC 2046 §4.1.1).
-            self._source, self._body = text, mime.base64_body(data.replace(b"\n", b"\r\n"))
-        return self._body
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        data = text.encode("utf-8")
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # Text media types have CRLF line breaks in canonical form (RFC 2046 §4.1.1).
+        body = mime.base64_body(data.replace(b"\n", b"\r\n"))
+        self._last = (text, body)
+        return body
 
 
 def compile_message(campaign: CampaignMessage) -> CompiledMessage:
     """Compile the templates and encode the shared headers, once per campaign.
 
-    Raises InvalidContentError (templates) or InvalidAddressError (sender, reply-to).
+    Raises InvalidContentError (templates), InvalidAddressError (sender, reply-to, bounce
+    domain) or ValueError (public URL).
     """
+    if not campaign.public_url.isascii() or not campaign.public_url.startswith(("https:", "http:")):
+        raise ValueError(f"{campaign.public_url!r} is not a URL the links can start with")
+    if mime.address(f"u@{campaign.bounce_domain}") != f"u@{campaign.bounce_domain}":
+        raise mime.InvalidAddressError(f"{campaign.bounce_domain!r} must be an ASCII domain")
     content = compile_content(campaign.content, campaign_name=campaign.campaign_name)
     sender = mime.address(campaign.sender.address)
     domain = sender.rpartition("@")[2]

@@ -313,3 +313,17 @@ def test_long_ascii_subject_is_folded_not_encoded():
     head = built(content=Content(subject=subject, html="<p>x</p>")).split(b"\r\n\r\n")[0]
     subject_field = head.split(b"Subject:")[1].split(b"\r\nMessage-ID")[0]
     assert subject_field.startswith(b" A plain ASCII subject") and b"=?" not in subject_field
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"public_url": "javascript:alert(1)"},
+        {"public_url": "https://mail.例子.cn"},
+        {"bounce_domain": "bounces.例子.cn"},
+        {"bounce_domain": "bounces.example.com>, <mailto:x@evil.example"},
+    ],
+)
+def test_settings_that_cannot_make_links_are_refused_at_compile_time(changes):
+    with pytest.raises(ValueError):
+        compile_message(campaign(**changes))
