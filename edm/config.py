@@ -94,6 +94,34 @@ VARIABLES: tuple[Variable, ...] = (
         "Largest contact file an import accepts, in bytes (also the limit on a CSV inside a ZIP).",
     ),
     Variable(
+        "EDM_BOUNCE_LISTEN",
+        "`127.0.0.1:2526`",
+        "Address bounce-in (the SMTP receiver for the bounce domain) listens on; production "
+        "uses `0.0.0.0:25`.",
+    ),
+    Variable(
+        "EDM_BOUNCE_MAILBOX_URL",
+        "none",
+        "Mailbox `poll_bounces` reads bounces from, over TLS: `imaps://user:pass@host/INBOX` "
+        "(add `?move_to=Processed` to move instead of delete) or `pop3s://user:pass@host`.",
+    ),
+    Variable(
+        "EDM_INBOUND_MAX_BYTES",
+        "`10485760` (10 MB)",
+        "Largest bounce or complaint message accepted by bounce-in.",
+    ),
+    Variable(
+        "EDM_INBOUND_KEEP_DAYS",
+        "`30`",
+        "Days the raw text of received bounces and complaints is kept.",
+    ),
+    Variable(
+        "EDM_CAPTURE_PORT",
+        "`2525`",
+        "Loopback port of the capture SMTP server that `capture` mode delivers to "
+        "(started by `make run`; messages appear on the Outbox page).",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -204,6 +232,35 @@ def smtp_port() -> int:
     return _port("EDM_SMTP_PORT", 25)
 
 
+def bounce_listen() -> tuple[str, int]:
+    value = _raw("EDM_BOUNCE_LISTEN") or "127.0.0.1:2526"
+    host, _, port = value.rpartition(":")
+    if not host:
+        raise ConfigError(f"EDM_BOUNCE_LISTEN={value!r} must be host:port, e.g. 0.0.0.0:25.")
+    return host.strip("[]"), _parse_port("EDM_BOUNCE_LISTEN", port)
+
+
+def bounce_mailbox_url() -> str | None:
+    value = _raw("EDM_BOUNCE_MAILBOX_URL")
+    if value is not None and urlsplit(value).scheme not in ("imaps", "imap", "pop3s", "pop3"):
+        raise ConfigError(
+            "EDM_BOUNCE_MAILBOX_URL must start with imaps://, imap://, pop3s:// or pop3://."
+        )
+    return value
+
+
+def inbound_max_bytes() -> int:
+    return _positive_int("EDM_INBOUND_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def inbound_keep_days() -> int:
+    return _positive_int("EDM_INBOUND_KEEP_DAYS", 30)
+
+
+def capture_port() -> int:
+    return _port("EDM_CAPTURE_PORT", 2525)
+
+
 def dns_nameservers() -> list[tuple[str, int]]:
     """Nameservers as (ip, port); empty means the system resolver."""
     servers = []
@@ -248,6 +305,15 @@ def test_redis_db() -> int:
 
 def _list(name: str) -> list[str]:
     return [item.strip() for item in (_raw(name) or "").split(",") if item.strip()]
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        raise ConfigError(f"{name}={value!r} is not a positive whole number.")
+    return int(value)
 
 
 def _port(name: str, default: int) -> int:

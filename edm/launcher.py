@@ -40,6 +40,9 @@ class Process:
     infrastructure: bool = False
     ready: Callable[[], bool] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # A loopback TCP port it listens on, checked free before anything starts.
+    port: int | None = None
+    port_setting: str = ""
 
 
 def processes(port: int) -> list[Process]:
@@ -50,9 +53,31 @@ def processes(port: int) -> list[Process]:
     if config.uses_embedded_redis():
         entries.append(embedded_redis_process())
     entries += [
-        Process("web", [python, manage, "runserver", "--noreload", f"127.0.0.1:{port}"]),
+        Process(
+            "web",
+            [python, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+            port=port,
+            port_setting="make run PORT=…",
+        ),
         Process("worker", [python, manage, "rqworker", "--with-scheduler", *queues.ALL]),
     ]
+    entries.append(
+        Process(
+            "bounce-in",
+            [python, manage, "bounce_server"],
+            port=config.bounce_listen()[1],
+            port_setting="EDM_BOUNCE_LISTEN",
+        )
+    )
+    if config.delivery_mode() == "capture":
+        entries.append(
+            Process(
+                "capture",
+                [python, manage, "capture_server"],
+                port=config.capture_port(),
+                port_setting="EDM_CAPTURE_PORT",
+            )
+        )
     return entries
 
 
@@ -274,15 +299,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    if not port_is_free(args.port):
-        print(
-            f"Port {args.port} on 127.0.0.1 is taken by another program. Stop it, or run "
-            f"`make run PORT=<other port>`.",
-            file=sys.stderr,
-        )
-        return 1
-
     entries = processes(args.port)
+    for process in entries:
+        if process.port is not None and not port_is_free(process.port):
+            print(
+                f"Port {process.port} on 127.0.0.1, needed by {process.name}, is taken by "
+                f"another program. Stop it or choose another port ({process.port_setting}).",
+                file=sys.stderr,
+            )
+            return 1
     output = Output([*(p.name for p in entries), "setup"])
     output.say(f"var/ is {config.var_dir()}; delivery mode {config.delivery_mode()}.")
 

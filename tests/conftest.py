@@ -10,6 +10,8 @@ import pytest
 from edm import redis as edm_redis
 from tests.workers import rq_burst, rq_worker  # noqa: F401  (fixtures)
 
+pytest_plugins = ["tests.smtpserver"]  # loopback SMTP servers: smtp_server, start_smtp_server…
+
 
 @pytest.fixture
 def redis_db():

@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.net import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def processes_marked(marker: str) -> list[int]:
@@ -47,6 +42,8 @@ class Run:
     def __init__(self, var_dir: Path, port: int):
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
         env["EDM_VAR_DIR"] = str(var_dir)
+        env["EDM_CAPTURE_PORT"] = str(free_port())
+        env["EDM_BOUNCE_LISTEN"] = f"127.0.0.1:{free_port()}"
         self.marker = f"EDM_VAR_DIR={var_dir}"
         self.port = port
         self.popen = subprocess.Popen(
@@ -66,6 +63,10 @@ class Run:
             self.lines.put(line)
 
     def wait_for(self, text: str, timeout: float = 90) -> str:
+        """The first line containing `text`, printed already or within `timeout`."""
+        for line in self.output:
+            if text in line:
+                return line
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -123,6 +124,9 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
     login = run.wait_for("admin login")
     assert "password" in login
     run.wait_until_serving()
+    run.wait_for("capture.localhost: SMTP server listening")
+    run.wait_for("Listening on")  # the worker
+    run.wait_for("bounces.localhost: SMTP server listening")
 
     status, health = run.get("/healthz")
     assert status == 200
@@ -130,7 +134,7 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
     assert health["redis"] == {"ok": True, "backend": "embedded", "error": None}
     assert (tmp_path / "var" / "edm.sqlite3").exists()
     names = {line.split("|")[0].strip() for line in run.output if "|" in line}
-    assert {"launcher", "redis", "setup"} <= names
+    assert {"launcher", "redis", "setup", "web", "worker", "capture", "bounce-in"} <= names
 
     second = launch(var_dir=tmp_path / "var")
     assert second.popen.wait(timeout=30) == 1

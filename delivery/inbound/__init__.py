@@ -1,0 +1,1 @@
+"""Receiving what comes back: bounce-in (SMTP), the mailbox poller, and their shared store."""

@@ -1,0 +1,90 @@
+"""Auto-replies (RFC 3834), success notices and ordinary mail are never taken for bounces."""
+
+from delivery.bounces import Kind, Reason, parse
+from tests.delivery.bounces.messages import ORIGINAL, plain, raw
+
+
+def test_auto_reply_is_not_a_bounce():
+    report = parse(
+        raw(
+            {
+                "From": "Kijitora <kijitora@example.org>",
+                "To": "bounces+42.abcdef@bounces.example.net",
+                "Subject": "Out of Office: Our April news",
+                "Auto-Submitted": "auto-replied",
+            },
+            "I am away until May 5th and will not read my mail. For anything urgent, please "
+            "write to neko@example.org.",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
+    assert report.recipients[0].address == "kijitora@example.org"
+    assert report.recipients[0].reason is Reason.VACATION
+    assert not report.recipients[0].hard
+
+
+def test_exchange_automatic_reply_without_auto_submitted_is_recognised():
+    report = parse(
+        raw(
+            {
+                "From": "Neko <neko@example.org>",
+                "To": "news@example.net",
+                "Subject": "Automatic reply: Our April news",
+                "X-Auto-Response-Suppress": "All",
+            },
+            "I'm out of the office Friday.",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
+
+
+def test_bounce_marked_auto_replied_is_still_a_bounce():
+    report = parse(
+        plain(
+            "Hi. This is the qmail-send program at mx.example.net.\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+            "<kijitora@example.org>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+            "--- Below this line is a copy of the message.\n\n" + ORIGINAL,
+            From="MAILER-DAEMON@mx.example.net",
+            Subject="failure notice",
+        )
+    )
+    assert report.kind is Kind.BOUNCE
+
+
+def test_ordinary_message_is_other():
+    report = parse(
+        raw(
+            {
+                "From": "Kijitora <kijitora@example.org>",
+                "To": "news@example.net",
+                "Subject": "Re: Our April news",
+            },
+            "Thanks! The mail to neko@example.com was undeliverable last time, by the way;\n"
+            "could you check the address?\n\n> Hello\n",
+        )
+    )
+    assert report.kind is Kind.OTHER
+    assert report.recipients == ()
+
+
+def test_message_with_an_attached_ordinary_message_is_other():
+    boundary = "MIXED"
+    report = parse(
+        raw(
+            {
+                "From": "Kijitora <kijitora@example.org>",
+                "Subject": "original as attachment",
+                "MIME-Version": "1.0",
+                "Content-Type": f'multipart/mixed; boundary="{boundary}"',
+            },
+            f"--{boundary}\nContent-Type: text/plain\n\nSee attached.\n\n"
+            f"--{boundary}\nContent-Type: message/rfc822\n\n{ORIGINAL}\n--{boundary}--\n",
+        )
+    )
+    assert report.kind is Kind.OTHER
+
+
+def test_empty_and_garbage_input_is_other():
+    assert parse(b"").kind is Kind.OTHER
+    assert parse(b"\x00\xff not a message at all").kind is Kind.OTHER

@@ -1,0 +1,47 @@
+"""Run one of our aiosmtpd handlers (capture, bounce-in) in a thread for a test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+from delivery import smtpd
+from tests.net import free_port
+
+
+@contextlib.contextmanager
+def running_smtpd(handler, *, hostname: str = "test.localhost", size_limit: int = 10_000_000):
+    """Serve `handler` on a free loopback port until the block ends; yields the port."""
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    started = threading.Event()
+
+    async def main():
+        ready = asyncio.Event()
+        task = asyncio.create_task(
+            smtpd.serve(
+                handler,
+                host="127.0.0.1",
+                port=port,
+                stop=stop,
+                hostname=hostname,
+                size_limit=size_limit,
+                ready=ready,
+            )
+        )
+        await ready.wait()
+        started.set()
+        await task
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the SMTP server did not start")
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
