@@ -47,7 +47,12 @@ class Outcome(enum.StrEnum):
     SENT = "sent"
     DEFERRED = "deferred"  # try again later
     BOUNCED = "bounced"  # permanent failure for this recipient
+    FAILED = "failed"  # the message could not be built: our problem, not the recipient's
     NOT_ATTEMPTED = "not_attempted"  # no slot, or stopped: untouched, still queued
+
+
+class UnbuildableMessageError(Exception):
+    """`Outgoing.build` could not make this message (e.g. the template failed for it)."""
 
 
 class Classification(NamedTuple):
@@ -63,7 +68,7 @@ class Outgoing:
     mail_from: str
     rcpt_to: str  # domain in A-label form
     candidates: tuple[Candidate, ...]  # hosts to try, in order
-    build: Callable[[], bytes]
+    build: Callable[[], bytes]  # may raise UnbuildableMessageError
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,14 @@ class _Run:
         session = self.session
         assert session is not None
         try:
-            reply = session.send(message.mail_from, message.rcpt_to, message.build())
+            data = message.build()
+        except UnbuildableMessageError as exc:
+            self._record(
+                message, Outcome.FAILED, detail=str(exc), reason="contenterror", attempted=False
+            )
+            return
+        try:
+            reply = session.send(message.mail_from, message.rcpt_to, data)
         except PermanentMessageError as exc:
             self._record(
                 message,

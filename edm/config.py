@@ -122,6 +122,29 @@ VARIABLES: tuple[Variable, ...] = (
         "(started by `make run`; messages appear on the Outbox page).",
     ),
     Variable(
+        "EDM_RETRY_FIRST_MINUTES",
+        "`5`",
+        "Wait before the first retry of a deferred delivery; each later retry waits twice as "
+        "long as the one before.",
+    ),
+    Variable(
+        "EDM_RETRY_MAX_MINUTES",
+        "`240`",
+        "Longest wait between retries. A campaign's retry window (3 days unless set on the "
+        "campaign) ends retrying: deliveries still deferred then fail as expired.",
+    ),
+    Variable(
+        "EDM_SOFT_BOUNCE_LIMIT",
+        "`3`",
+        "Soft bounces (mailbox full, filtered…) within `EDM_SOFT_BOUNCE_DAYS` after which a "
+        "contact is marked bounced and suppressed. One hard bounce always suffices.",
+    ),
+    Variable(
+        "EDM_SOFT_BOUNCE_DAYS",
+        "`14`",
+        "The window in days for `EDM_SOFT_BOUNCE_LIMIT`.",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -255,6 +278,22 @@ def inbound_max_bytes() -> int:
 
 def inbound_keep_days() -> int:
     return _positive_int("EDM_INBOUND_KEEP_DAYS", 30)
+
+
+def retry_first_minutes() -> int:
+    return _positive_int("EDM_RETRY_FIRST_MINUTES", 5)
+
+
+def retry_max_minutes() -> int:
+    return _positive_int("EDM_RETRY_MAX_MINUTES", 240)
+
+
+def soft_bounce_limit() -> int:
+    return _positive_int("EDM_SOFT_BOUNCE_LIMIT", 3)
+
+
+def soft_bounce_days() -> int:
+    return _positive_int("EDM_SOFT_BOUNCE_DAYS", 14)
 
 
 def capture_port() -> int:

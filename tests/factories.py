@@ -7,7 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from campaigns.models import Contact, ContactList, Import, Membership
+from campaigns.models import Campaign, Contact, ContactList, Import, Membership
 from campaigns.services import imports as import_services
 from campaigns.uploads import new_upload_path
 
@@ -79,3 +79,22 @@ def run_import(
     mapping = mapping or import_preview(imp).guess
     import_services.import_start(imp, mapping=mapping, mode=mode, enqueue=False)
     return import_services.import_run(imp.pk)
+
+
+def make_campaign(
+    *,
+    lists: list[ContactList],
+    exclusion_lists: list[ContactList] = (),
+    name: str = "Spring sale",
+    subject: str = "Hello {{ contact.name }}",
+    html: str = "<p>Hi {{ contact.name|default('there') }}</p>"
+    '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
+    from_email: str = "news@shop.example",
+    **fields,
+) -> Campaign:
+    campaign = Campaign.objects.create(
+        name=name, from_name="Shop", from_email=from_email, subject=subject, html=html, **fields
+    )
+    campaign.lists.set(lists)
+    campaign.exclusion_lists.set(exclusion_lists)
+    return campaign

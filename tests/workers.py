@@ -83,7 +83,25 @@ def run_burst(*queues: str, timeout: float = 120) -> subprocess.CompletedProcess
         pytest.fail(
             f"rqworker --burst exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
+    failures = failed_jobs()
+    if failures:
+        pytest.fail("jobs failed in the worker:\n" + "\n\n".join(failures))
     return result
+
+
+def failed_jobs() -> list[str]:
+    """What every job in the failed-job registries raised (a job failing is a test failure)."""
+    import django_rq
+    from rq.registry import FailedJobRegistry
+
+    found = []
+    for name in edm_queues.ALL:
+        queue = django_rq.get_queue(name)
+        registry = FailedJobRegistry(queue=queue)
+        for job in queue.job_class.fetch_many(registry.get_job_ids(), connection=queue.connection):
+            if job is not None:
+                found.append(f"{job.func_name}{job.args}: {job.latest_result().exc_string}")
+    return found
 
 
 class WorkerProcess:

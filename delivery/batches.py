@@ -1,0 +1,223 @@
+"""Running one batch: claim it, build and send its messages, record what happened.
+
+A batch job may run twice (RQ after a crash, or the reconciler re-enqueueing a batch whose
+worker died), so `batch_send` first claims the batch with a conditional UPDATE: only one run
+at a time, and a run whose worker stopped heart-beating for HEARTBEAT_STALE can be taken
+over. Messages a server accepted during a run that died before recording them are found in
+Redis (delivery/control.py) and recorded as sent, never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import threading
+
+from django.db import connection
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.templating import InvalidContentError, TemplateRenderError
+from delivery import control, dispatch, transports
+from delivery.bounces import classify_reply
+from delivery.domains import a_label
+from delivery.message import Recipient, build, envelope_sender
+from delivery.mime import InvalidAddressError
+from delivery.models import Batch, Delivery
+from delivery.mx import PermanentRouteError, TemporaryRouteError
+from delivery.prepared import PreparedCampaign, prepared_campaign
+from delivery.recording import results_record
+from delivery.sending import (
+    BatchSender,
+    Classification,
+    Outcome,
+    Outgoing,
+    Result,
+    UnbuildableMessageError,
+)
+from delivery.sites import site_config
+from delivery.smtp import Reply
+
+HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_STALE = dt.timedelta(seconds=60)
+SENDING = Campaign.Status.SENDING
+
+
+class BatchRun(enum.StrEnum):
+    SENT = "sent"  # every delivery has an outcome
+    BUSY = "busy"  # another run has the batch, or it is done
+    STOPPED = "stopped"  # the campaign is not sending: the rest waits for resume
+    REQUEUED = "requeued"  # no connection slot: the job comes back later
+
+
+def batch_send(batch_id: int) -> BatchRun:
+    """Send what is left of a batch; see the module docstring."""
+    if not _claim(batch_id):
+        return BatchRun.BUSY
+    batch = Batch.objects.select_related("campaign").get(pk=batch_id)
+    with _Heartbeat(batch_id):
+        outcome, retry_after = _run(batch)
+    if outcome is BatchRun.REQUEUED:
+        dispatch.batch_enqueue(batch.pk, from_states=(Batch.State.RUNNING,), delay=retry_after)
+    elif outcome is BatchRun.STOPPED:
+        Batch.objects.filter(pk=batch.pk).update(state=Batch.State.PENDING, heartbeat_at=None)
+    else:
+        Batch.objects.filter(pk=batch.pk).update(state=Batch.State.DONE, finished_at=timezone.now())
+    dispatch.site_dispatch(batch.site)
+    dispatch.campaign_finish_if_done(batch.campaign)
+    return outcome
+
+
+def _claim(batch_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Batch.objects.filter(pk=batch_id)
+        .filter(
+            Q(state__in=[Batch.State.QUEUED, Batch.State.PENDING])
+            | Q(state=Batch.State.RUNNING, heartbeat_at__lt=now - HEARTBEAT_STALE)
+        )
+        .update(state=Batch.State.RUNNING, heartbeat_at=now, runs=F("runs") + 1)
+    )
+
+
+def _run(batch: Batch) -> tuple[BatchRun, float | None]:
+    campaign = batch.campaign
+    if campaign.status != SENDING:
+        return BatchRun.STOPPED, None
+    deliveries = list(
+        Delivery.objects.filter(batch=batch, status=Delivery.Status.QUEUED)
+        .select_related("contact")
+        .only("pk", "email", "domain", "contact__id", "contact__name", "contact__attributes")
+        .order_by("pk")
+    )
+    accepted = control.accepted_read(batch.pk)
+    now = timezone.now()
+    results = [
+        Result(d.pk, Outcome.SENT, now, reply=accepted[d.pk])
+        for d in deliveries
+        if d.pk in accepted
+    ]
+    to_send = [d for d in deliveries if d.pk not in accepted]
+    try:
+        prepared = prepared_campaign(campaign)
+    except (InvalidContentError, InvalidAddressError, ValueError) as exc:
+        # Content that cannot compile fails every message; the campaign page says why.
+        results += [
+            Result(d.pk, Outcome.FAILED, now, detail=str(exc), reason="contenterror")
+            for d in to_send
+        ]
+        to_send = []
+    messages, unroutable = _outgoing(batch, prepared, to_send) if to_send else ([], [])
+    config = site_config(batch.site)
+    sender = BatchSender(
+        site=batch.site,
+        limits=config.limits,
+        throttle=dispatch.throttle(),
+        connect=transports.connector(config.tls_policy),
+        classify=_classify,
+        on_accepted=lambda delivery_id, reply: control.accepted_mark(batch.pk, delivery_id, reply),
+        should_stop=_stopper(campaign.pk),
+    )
+    results += unroutable + sender.run(messages)
+    results_record(campaign, batch.site, results)
+    control.accepted_clear(batch.pk)
+    untouched = [r for r in results if r.outcome is Outcome.NOT_ATTEMPTED]
+    if not untouched:
+        return BatchRun.SENT, None
+    retry_after = [r.retry_after for r in untouched if r.retry_after is not None]
+    if retry_after:
+        return BatchRun.REQUEUED, max(1.0, min(retry_after))
+    return BatchRun.STOPPED, None
+
+
+def _outgoing(
+    batch: Batch, prepared: PreparedCampaign, deliveries: list[Delivery]
+) -> tuple[list[Outgoing], list[Result]]:
+    """The messages to send, and results for deliveries whose domain no longer routes."""
+    resolver = transports.router()
+    routes: dict[str, object] = {}
+    messages: list[Outgoing] = []
+    failed: list[Result] = []
+    for delivery in deliveries:
+        route = routes.get(delivery.domain)
+        if route is None:
+            try:
+                route = transports.route(delivery.domain, resolver)
+            except (PermanentRouteError, TemporaryRouteError) as exc:
+                route = exc
+            routes[delivery.domain] = route
+        if isinstance(route, Exception):
+            failed.append(transports.unroutable_result(delivery.pk, delivery.domain, route))
+            continue
+        recipient = Recipient(
+            delivery_id=delivery.pk,
+            contact_id=delivery.contact_id or 0,
+            email=delivery.email,
+            name=delivery.contact.name if delivery.contact else "",
+            attributes=delivery.contact.attributes if delivery.contact else {},
+        )
+        local, _, domain = delivery.email.rpartition("@")
+        messages.append(
+            Outgoing(
+                delivery_id=delivery.pk,
+                mail_from=envelope_sender(prepared.compiled, recipient),
+                rcpt_to=f"{local}@{a_label(domain)}",
+                candidates=route.hosts,
+                build=_builder(prepared, recipient),
+            )
+        )
+    return messages, failed
+
+
+def _builder(prepared: PreparedCampaign, recipient: Recipient):
+    def build_one() -> bytes:
+        try:
+            return prepared.sign(build(prepared.compiled, recipient))
+        except (TemplateRenderError, InvalidAddressError) as exc:
+            raise UnbuildableMessageError(str(exc)) from exc
+
+    return build_one
+
+
+def _classify(reply: Reply) -> Classification:
+    found = classify_reply(reply.code, reply.enhanced, reply.text)
+    return Classification(str(found.reason), found.hard)
+
+
+def _stopper(campaign_id: int):
+    """should_stop for BatchSender: the campaign's published state, or the database's."""
+
+    def should_stop() -> bool:
+        state = control.campaign_state(campaign_id)
+        if state is None:  # Redis forgot: ask the database
+            state = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+        return state != SENDING
+
+    return should_stop
+
+
+class _Heartbeat:
+    """Tells the reconciler this run is alive, from a thread, while the batch sends."""
+
+    def __init__(self, batch_id: int):
+        self.batch_id = batch_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                Batch.objects.filter(pk=self.batch_id, state=Batch.State.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()  # this thread's own connection

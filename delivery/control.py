@@ -1,0 +1,68 @@
+"""Fast signals between the services and running batches, kept in Redis.
+
+The database stays the truth; these keys only make things quick, and every reader falls
+back to the database when a key is missing (Redis restarted or flushed):
+
+    edm:campaign:<id>:state   string, the campaign's status, so a running batch notices a pause
+                              or cancel within a few messages without querying the database
+    edm:accepted:<batch id>   hash delivery id -> "code|enhanced|text": messages a server
+                              accepted (250) during the batch's current run, written before the
+                              next message goes out, so a rerun after a crash never sends them
+                              again
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from delivery.smtp import Reply
+from edm import redis as edm_redis
+
+STATE_TTL = 30 * 86400
+ACCEPTED_TTL = 7 * 86400
+
+
+def _state_key(campaign_id: int) -> str:
+    return f"edm:campaign:{campaign_id}:state"
+
+
+def _accepted_key(batch_id: int) -> str:
+    return f"edm:accepted:{batch_id}"
+
+
+def campaign_state_publish(campaign_id: int, status: str) -> None:
+    """Tell running batches the campaign's new status once the transaction commits."""
+    transaction.on_commit(
+        lambda: edm_redis.connection().set(_state_key(campaign_id), status, ex=STATE_TTL)
+    )
+
+
+def campaign_state(campaign_id: int) -> str | None:
+    """The last published status, or None when Redis has forgotten it."""
+    value = edm_redis.connection().get(_state_key(campaign_id))
+    return value.decode() if value is not None else None
+
+
+def accepted_mark(batch_id: int, delivery_id: int, reply: Reply) -> None:
+    """Remember that the server accepted this delivery's message (called right after the 250)."""
+    key = _accepted_key(batch_id)
+    value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
+    with edm_redis.connection().pipeline(transaction=False) as pipe:
+        pipe.hset(key, str(delivery_id), value)
+        pipe.expire(key, ACCEPTED_TTL)
+        pipe.execute()
+
+
+def accepted_read(batch_id: int) -> dict[int, Reply]:
+    """Deliveries of the batch accepted during a run that did not get to record them."""
+    found = edm_redis.connection().hgetall(_accepted_key(batch_id))
+    accepted = {}
+    for delivery_id, value in found.items():
+        code, enhanced, text = value.decode("utf-8", "replace").split("|", 2)
+        accepted[int(delivery_id)] = Reply(int(code), enhanced or None, text)
+    return accepted
+
+
+def accepted_clear(batch_id: int) -> None:
+    """Forget the marks once the database has recorded them (called after the commit)."""
+    edm_redis.connection().delete(_accepted_key(batch_id))

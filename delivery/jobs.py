@@ -1,0 +1,53 @@
+"""RQ jobs of the delivery engine: thin glue that loads rows by id and calls the services."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.services.campaigns import CampaignStateError, campaign_start
+from delivery import batches, dispatch, planning, reconcile
+from delivery.inbound.store import inbound_raw_expire
+
+
+def plan_campaign(campaign_id: int) -> None:
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None:
+        planning.campaign_plan(campaign)
+
+
+def start_scheduled_campaign(campaign_id: int) -> None:
+    """RQ's scheduler calls this at the campaign's time; unscheduled campaigns are left alone."""
+    campaign = Campaign.objects.filter(
+        pk=campaign_id, status=Campaign.Status.SCHEDULED, scheduled_at__lte=timezone.now()
+    ).first()
+    if campaign is None:
+        return
+    try:
+        campaign_start(campaign)
+    except CampaignStateError:
+        return  # the reconciler started it first
+
+
+def send_batch(batch_id: int) -> str:
+    return str(batches.batch_send(batch_id))
+
+
+def resume_campaign(campaign_id: int) -> None:
+    campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).first()
+    if campaign is not None:
+        dispatch.campaign_sites_dispatch(campaign)
+
+
+def cancel_campaign(campaign_id: int) -> None:
+    campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CANCELLED).first()
+    if campaign is not None:
+        planning.campaign_cancel_remaining(campaign)
+
+
+def reconcile_all() -> dict[str, int]:
+    return reconcile.reconcile()
+
+
+def inbound_expire() -> int:
+    return inbound_raw_expire()

@@ -1,0 +1,20 @@
+"""Models of the delivery app, one module per concept; import them from here."""
+
+from delivery.models.deliveries import Attempt, Batch, Delivery
+from delivery.models.inbound import InboundMessage
+from delivery.models.outbox import CapturedMessage
+from delivery.models.reports import CampaignStats, MinuteStats, SiteStats
+from delivery.models.senders import SenderDomain, SiteSetting
+
+__all__ = [
+    "Attempt",
+    "Batch",
+    "CampaignStats",
+    "CapturedMessage",
+    "Delivery",
+    "InboundMessage",
+    "MinuteStats",
+    "SenderDomain",
+    "SiteSetting",
+    "SiteStats",
+]

@@ -1,0 +1,237 @@
+"""Planning: a started campaign's audience becomes deliveries, routed and grouped into batches.
+
+1. Snapshot (`deliveries_snapshot`): one INSERT … SELECT writes a delivery row per eligible
+   contact (the audience selector's query), each person once; the database does the work,
+   so a million recipients plan in bounded memory.
+2. Route and batch (`deliveries_assign`): the distinct recipient domains are resolved to
+   sites (biggest domains first, a few lookups at a time, answers cached in Redis), and each
+   site's deliveries are cut into batches of BATCH_SIZE. Domains that take no mail bounce at
+   once; domains whose DNS fails now are deferred and retried like any deferred delivery.
+3. Dispatch (delivery/dispatch.py) enqueues as many batches per site as it may have
+   connections; each finished batch dispatches the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.selectors.campaigns import campaign_audience
+from delivery import counters, dispatch, jobs_queue, transports
+from delivery.models import Batch, CampaignStats, Delivery, SiteStats
+from delivery.mx import PermanentRouteError, Route, TemporaryRouteError
+from delivery.recording import results_record
+
+BATCH_SIZE = 200
+RESOLVE_THREADS = 16
+RESOLVE_CHUNK = 256
+
+
+def campaign_plan_enqueue(campaign_id: int) -> None:
+    """Plan the campaign in a job, once the transaction that started it commits."""
+    jobs_queue.enqueue_on_commit("default", "delivery.jobs.plan_campaign", campaign_id)
+
+
+def campaign_start_at(campaign_id: int, at: dt.datetime) -> None:
+    """Start a scheduled campaign at `at` (RQ's scheduler; the reconciler is the safety net)."""
+    jobs_queue.enqueue_on_commit(
+        "default", "delivery.jobs.start_scheduled_campaign", campaign_id, at=at
+    )
+
+
+def campaign_resume_enqueue(campaign_id: int) -> None:
+    jobs_queue.enqueue_on_commit("default", "delivery.jobs.resume_campaign", campaign_id)
+
+
+def campaign_cancel_enqueue(campaign_id: int) -> None:
+    jobs_queue.enqueue_on_commit("default", "delivery.jobs.cancel_campaign", campaign_id)
+
+
+def campaign_plan(campaign: Campaign) -> None:
+    """Snapshot, route and batch a sending campaign; safe to run again after a crash."""
+    if campaign.status != Campaign.Status.SENDING:
+        return
+    deliveries_snapshot(campaign)
+    sites = deliveries_assign(campaign)
+    for site in sites:
+        dispatch.site_dispatch(site)
+    dispatch.campaign_finish_if_done(campaign)
+
+
+def deliveries_snapshot(campaign: Campaign) -> int:
+    """Write one queued delivery per audience member, once; the number written."""
+    with transaction.atomic():
+        stats, created = CampaignStats.objects.select_for_update().get_or_create(campaign=campaign)
+        if not created:
+            return 0  # planned already: an earlier run committed the snapshot
+        audience_sql, params = (
+            campaign_audience(campaign).values_list("id", "email", "domain").query.sql_with_params()
+        )
+        table = connection.ops.quote_name(Delivery._meta.db_table)
+        # WHERE true: SQLite needs it to tell ON CONFLICT from a join constraint (its docs,
+        # "The UPSERT parsing ambiguity"); PostgreSQL does not mind.
+        # The audience query is Django's own SQL; every value is a parameter.
+        sql = (
+            f"INSERT INTO {table} (campaign_id, contact_id, email, domain, site, status, "  # noqa: S608
+            "attempts, last_enhanced, last_reply, reason, updated_at) "
+            f"SELECT %s, a.id, a.email, a.domain, '', %s, 0, '', '', '', %s "
+            f"FROM ({audience_sql}) a WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [campaign.pk, Delivery.Status.QUEUED, timezone.now(), *params])
+            written = cursor.rowcount
+        stats.audience = stats.queued = written
+        stats.updated_at = timezone.now()
+        stats.save()
+    return written
+
+
+def deliveries_assign(campaign: Campaign) -> set[str]:
+    """Route the campaign's unbatched queued deliveries and cut them into batches; the sites."""
+    unbatched = Delivery.objects.filter(
+        campaign=campaign, status=Delivery.Status.QUEUED, batch__isnull=True
+    )
+    domains = unbatched.values_list("domain").annotate(n=Count("id")).order_by("-n", "domain")
+    batcher = _Batcher(campaign)
+    for domain, outcome in _routes(domain for domain, _ in domains.iterator()):
+        if isinstance(outcome, Route):
+            ids = unbatched.filter(domain=domain).values_list("id", flat=True).order_by("id")
+            batcher.add(outcome.site, ids.iterator(chunk_size=2000))
+        else:
+            _unroutable(campaign, domain, unbatched.filter(domain=domain), outcome)
+    return batcher.flush()
+
+
+def _routes(domains: Iterator[str]) -> Iterator[tuple[str, Route | Exception]]:
+    """(domain, Route or the route error), resolving a chunk of domains concurrently."""
+    resolver = transports.router()
+
+    def resolve(domain: str) -> Route | Exception:
+        try:
+            return transports.route(domain, resolver)
+        except (PermanentRouteError, TemporaryRouteError) as exc:
+            return exc
+
+    with ThreadPoolExecutor(RESOLVE_THREADS) as pool:
+        chunk: list[str] = []
+        for domain in domains:
+            chunk.append(domain)
+            if len(chunk) == RESOLVE_CHUNK:
+                yield from zip(chunk, pool.map(resolve, chunk), strict=True)
+                chunk = []
+        yield from zip(chunk, pool.map(resolve, chunk), strict=True)
+
+
+class _Batcher:
+    """Collects delivery ids per site and writes a batch each time a site has BATCH_SIZE."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.pending: dict[str, list[int]] = defaultdict(list)
+        self.sites: set[str] = set()
+        self.assigned: dict[str, int] = defaultdict(int)
+
+    def add(self, site: str, ids: Iterator[int]) -> None:
+        buffer = self.pending[site]
+        for delivery_id in ids:
+            buffer.append(delivery_id)
+            if len(buffer) == BATCH_SIZE:
+                self._write(site, buffer)
+                buffer.clear()
+
+    def flush(self) -> set[str]:
+        for site, buffer in self.pending.items():
+            if buffer:
+                self._write(site, buffer)
+        self.pending.clear()
+        counters.add_many(
+            SiteStats,
+            key_columns=["campaign_id", "site"],
+            rows=[
+                {"campaign_id": self.campaign.pk, "site": s, "queued": n}
+                for s, n in self.assigned.items()
+            ],
+            increment_columns=["queued"],
+        )
+        return self.sites
+
+    def _write(self, site: str, ids: list[int]) -> None:
+        with transaction.atomic():
+            batch = Batch.objects.create(campaign=self.campaign, site=site, size=len(ids))
+            Delivery.objects.filter(pk__in=ids).update(batch=batch, site=site)
+        self.sites.add(site)
+        self.assigned[site] += len(ids)
+
+
+def _unroutable(campaign: Campaign, domain: str, deliveries, error: Exception) -> None:
+    """Bounce (no such domain, null MX) or defer (DNS failing now) a domain's deliveries."""
+    ids = list(deliveries.values_list("id", flat=True))
+    Delivery.objects.filter(pk__in=ids).update(site=domain)
+    counters.add(
+        SiteStats, key={"campaign_id": campaign.pk, "site": domain}, increments={"queued": len(ids)}
+    )
+    results_record(campaign, domain, [transports.unroutable_result(i, domain, error) for i in ids])
+
+
+def deferred_requeue(campaign: Campaign, now: dt.datetime | None = None) -> set[str]:
+    """Put the campaign's deferred deliveries that are due back in batches; the sites."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(
+        campaign=campaign, status=Delivery.Status.DEFERRED, next_attempt_at__lte=now
+    )
+    by_site = dict(due.values_list("site").annotate(n=Count("id")).order_by())
+    if not by_site:
+        return set()
+    with transaction.atomic():
+        moved = due.update(status=Delivery.Status.QUEUED, batch=None, next_attempt_at=None)
+        CampaignStats.objects.filter(campaign=campaign).update(
+            deferred=F("deferred") - moved, queued=F("queued") + moved
+        )
+        counters.add_many(
+            SiteStats,
+            key_columns=["campaign_id", "site"],
+            rows=[
+                {"campaign_id": campaign.pk, "site": site, "deferred": -n}
+                for site, n in by_site.items()
+            ],
+            increment_columns=["deferred"],
+        )
+    return deliveries_assign(campaign)
+
+
+def campaign_cancel_remaining(campaign: Campaign) -> int:
+    """Cancel every delivery of a cancelled campaign that has not gone out; how many."""
+    left = Delivery.objects.filter(
+        campaign=campaign, status__in=[Delivery.Status.QUEUED, Delivery.Status.DEFERRED]
+    )
+    by_site = list(left.values_list("site", "status").annotate(n=Count("id")).order_by())
+    with transaction.atomic():
+        cancelled = left.update(status=Delivery.Status.CANCELLED, updated_at=timezone.now())
+        Batch.objects.filter(
+            campaign=campaign, state__in=[Batch.State.PENDING, Batch.State.QUEUED]
+        ).update(state=Batch.State.DONE, finished_at=timezone.now())
+        CampaignStats.objects.filter(campaign=campaign).update(
+            queued=0, deferred=0, cancelled=F("cancelled") + cancelled
+        )
+        counters.add_many(
+            SiteStats,
+            key_columns=["campaign_id", "site"],
+            rows=[
+                {
+                    "campaign_id": campaign.pk,
+                    "site": site or "unrouted",
+                    "queued": -n if status == Delivery.Status.QUEUED else 0,
+                    "deferred": -n if status == Delivery.Status.DEFERRED else 0,
+                }
+                for site, status, n in by_site
+            ],
+            increment_columns=["queued", "deferred"],
+        )
+    return cancelled

@@ -1,0 +1,222 @@
+"""Recording what happened to a batch: delivery rows, attempts, counters, bounce effects.
+
+One transaction per batch run. Every delivery of a running batch is `queued`; each result
+moves it to sent, deferred (with its next try), failed (its retry window is over) or bounced,
+and the counters move with it, so CampaignStats and SiteStats always add up to the audience.
+`not_attempted` results (no slot, or the campaign was paused) leave the delivery queued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from delivery import counters
+from delivery.bounce_effects import BouncedRecipient, bounced_recipients_apply
+from delivery.models import Attempt, CampaignStats, Delivery, MinuteStats, SiteStats
+from delivery.sending import Outcome, Result
+
+Status = Delivery.Status
+
+
+@dataclass(frozen=True)
+class Recorded:
+    sent: int
+    deferred: int
+    bounced: int
+    failed: int
+    untouched: int
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff: EDM_RETRY_FIRST_MINUTES doubling per attempt, capped, ±10% jitter
+    so deferred mail of one site does not all come back in the same second."""
+    first = settings.EDM_RETRY_FIRST_MINUTES * 60
+    seconds = min(first * 2 ** max(0, attempts - 1), settings.EDM_RETRY_MAX_MINUTES * 60)
+    return dt.timedelta(seconds=seconds * random.uniform(0.9, 1.1))  # noqa: S311 - not security
+
+
+def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> Recorded:
+    """Apply the results of sending to `site` (a batch run) in one transaction."""
+    attempted = [r for r in results if r.outcome is not Outcome.NOT_ATTEMPTED]
+    if not attempted:
+        return Recorded(0, 0, 0, 0, len(results))
+    deliveries = {
+        d.pk: d
+        for d in Delivery.objects.filter(pk__in=[r.delivery_id for r in attempted]).only(
+            "pk", "contact_id", "email", "attempts", "status"
+        )
+    }
+    now = timezone.now()
+    window_end = (campaign.started_at or now) + campaign.retry_window
+    changed: list[Delivery] = []
+    sent_ids: list[int] = []
+    bounced: list[BouncedRecipient] = []
+    tally: Counter[str] = Counter()
+    per_minute: Counter[tuple[dt.datetime, str]] = Counter()
+    for result in attempted:
+        delivery = deliveries.get(result.delivery_id)
+        if delivery is None or delivery.status != Status.QUEUED:
+            continue  # recorded by an earlier run of this batch, or cancelled meanwhile
+        status = _status(result, delivery.attempts + 1, window_end)
+        tally[status] += 1
+        if status == Status.BOUNCED:
+            tally["bounced_hard" if result.hard else "bounced_soft"] += 1
+            bounced.append(
+                BouncedRecipient(
+                    delivery.pk, delivery.contact_id, delivery.email, result.reason, result.hard
+                )
+            )
+        per_minute[(result.at.replace(second=0, microsecond=0), status)] += 1
+        if status == Status.SENT:
+            sent_ids.append(delivery.pk)
+            continue
+        _apply(delivery, result, status, now)
+        changed.append(delivery)
+
+    with transaction.atomic():
+        if sent_ids:
+            Delivery.objects.filter(pk__in=sent_ids, status=Status.QUEUED).update(
+                status=Status.SENT,
+                sent_at=now,
+                updated_at=now,
+                attempts=F("attempts") + 1,
+                last_code=250,
+                last_enhanced="",
+                last_reply="",
+                reason="",
+            )
+        Delivery.objects.bulk_update(
+            changed,
+            [
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "last_code",
+                "last_enhanced",
+                "last_reply",
+                "reason",
+                "hard",
+                "batch",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+        Attempt.objects.bulk_create(_attempts(attempted, deliveries), batch_size=500)
+        _count(campaign.pk, site, tally, per_minute, attempted)
+        bounced_recipients_apply(campaign, bounced)
+    return Recorded(
+        sent=tally[Status.SENT],
+        deferred=tally[Status.DEFERRED],
+        bounced=tally[Status.BOUNCED],
+        failed=tally[Status.FAILED],
+        untouched=len(results) - len(attempted),
+    )
+
+
+def _status(result: Result, attempts: int, window_end: dt.datetime) -> str:
+    if result.outcome is Outcome.SENT:
+        return Status.SENT
+    if result.outcome is Outcome.BOUNCED:
+        return Status.BOUNCED
+    if result.outcome is Outcome.FAILED:
+        return Status.FAILED
+    if timezone.now() + retry_delay(attempts) > window_end:
+        return Status.FAILED  # deferred, but the retry window ends before the next try
+    return Status.DEFERRED
+
+
+def _apply(delivery: Delivery, result: Result, status: str, now: dt.datetime) -> None:
+    delivery.status = status
+    delivery.attempts += 1
+    delivery.updated_at = now
+    reply = result.reply
+    delivery.last_code = reply.code if reply else None
+    delivery.last_enhanced = (reply.enhanced or "") if reply else ""
+    delivery.last_reply = (reply.text if reply else result.detail)[:1000]
+    expired = status == Status.FAILED and result.outcome is Outcome.DEFERRED
+    delivery.reason = "expired" if expired else result.reason
+    delivery.hard = result.hard if status == Status.BOUNCED else None
+    if status == Status.DEFERRED:
+        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        delivery.batch = None  # the retry sweep gives it a new batch when it is due
+    else:
+        delivery.next_attempt_at = None
+
+
+def _attempts(results: Sequence[Result], deliveries: dict[int, Delivery]) -> list[Attempt]:
+    return [
+        Attempt(
+            delivery_id=r.delivery_id,
+            at=r.at,
+            outcome=str(r.outcome),
+            host=r.host,
+            address=r.address,
+            tls_version=r.tls_version or "",
+            tls_fallback=r.tls_fallback,
+            code=r.reply.code if r.reply else None,
+            enhanced=(r.reply.enhanced or "") if r.reply else "",
+            text=((r.reply.text if r.reply else r.detail) or "")[:1000],
+        )
+        for r in results
+        if r.delivery_id in deliveries
+    ]
+
+
+def _count(
+    campaign_id: int,
+    site: str,
+    tally: Counter[str],
+    per_minute: Counter[tuple[dt.datetime, str]],
+    results: Sequence[Result],
+) -> None:
+    moved = sum(tally[s] for s in (Status.SENT, Status.DEFERRED, Status.BOUNCED, Status.FAILED))
+    if not moved:
+        return
+    now = timezone.now()
+    CampaignStats.objects.filter(campaign_id=campaign_id).update(
+        queued=F("queued") - moved,
+        sent=F("sent") + tally[Status.SENT],
+        deferred=F("deferred") + tally[Status.DEFERRED],
+        failed=F("failed") + tally[Status.FAILED],
+        bounced_hard=F("bounced_hard") + tally["bounced_hard"],
+        bounced_soft=F("bounced_soft") + tally["bounced_soft"],
+        updated_at=now,
+    )
+    last = next((r for r in reversed(results) if r.reply is not None), None)
+    counters.add(
+        SiteStats,
+        key={"campaign_id": campaign_id, "site": site},
+        increments={
+            "queued": -moved,
+            "sent": tally[Status.SENT],
+            "deferred": tally[Status.DEFERRED],
+            "bounced": tally[Status.BOUNCED],
+            "failed": tally[Status.FAILED],
+        },
+        latest={
+            "last_code": last.reply.code if last else None,
+            "last_reply": str(last.reply)[:1000] if last else None,
+            "last_at": now,
+        },
+    )
+    minutes: dict[dt.datetime, dict[str, int]] = {}
+    for (minute, status), count in per_minute.items():
+        row = minutes.setdefault(minute, {"sent": 0, "deferred": 0, "bounced": 0})
+        if status in row:
+            row[status] += count
+    counters.add_many(
+        MinuteStats,
+        key_columns=["campaign_id", "minute"],
+        rows=[{"campaign_id": campaign_id, "minute": m, **row} for m, row in minutes.items()],
+        increment_columns=["sent", "deferred", "bounced"],
+    )

@@ -1,0 +1,189 @@
+"""The delivery engine end to end: real RQ workers, real DNS on loopback, real SMTP servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dkim
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Contact, Suppression
+from campaigns.services.campaigns import campaign_start
+from delivery import dkim as our_dkim
+from delivery import reconcile
+from delivery.models import Attempt, Batch, CampaignStats, Delivery, SenderDomain, SiteStats
+from tests.factories import make_campaign, make_contact, make_list
+from tests.smtpserver import Script
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ZONE = """
+    shop.example.            300 MX 10 mx.shop.example.
+    mx.shop.example.         300 A  127.0.0.1
+    a.example.               300 MX 10 mx1.mail.example.
+    b.example.               300 MX 10 mx1.mail.example.
+    mx1.mail.example.        300 A  127.0.0.1
+    nullmx.example.          300 MX 0 .
+    implicit.example.        300 A  127.0.0.1
+"""
+
+
+@pytest.fixture
+def mx_mode(dns_server, smtp_server, settings, monkeypatch):
+    """mx delivery mode to the test SMTP server, via the loopback DNS server, for the test
+    process (settings) and the worker processes it starts (environment)."""
+    dns_server.load(ZONE)
+    values = {
+        "EDM_DELIVERY_MODE": "mx",
+        "EDM_SMTP_PORT": str(smtp_server.port),
+        "EDM_DNS_NAMESERVERS": f"{dns_server.address[0]}:{dns_server.address[1]}",
+        "EDM_BOUNCE_DOMAIN": "bounces.edm.example",
+        "EDM_HELO_NAME": "mta.edm.example",
+        "EDM_PUBLIC_URL": "https://edm.example.com",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings.EDM_DELIVERY_MODE = "mx"
+    settings.EDM_SMTP_PORT = smtp_server.port
+    settings.EDM_DNS_NAMESERVERS = [dns_server.address]
+    settings.EDM_BOUNCE_DOMAIN = "bounces.edm.example"
+    return smtp_server
+
+
+def dkim_key(domain: str = "shop.example") -> SenderDomain:
+    return SenderDomain.objects.create(
+        domain=domain, selector="edm1", private_key_pem=our_dkim.generate_private_key().decode()
+    )
+
+
+def verify(message: bytes, sender: SenderDomain) -> bool:
+    record = our_dkim.dns_record(sender.private_key_pem, domain=sender.domain,
+                                 selector=sender.selector)
+    return dkim.verify(message, dnsfunc=lambda name, timeout=5: record.value.encode())
+
+
+def test_a_campaign_is_routed_by_mx_signed_and_delivered_once_per_person(mx_mode, rq_burst):
+    customers, vips = make_list("Customers"), make_list("VIPs")
+    for i in range(5):
+        make_contact(f"user{i}@a.example", contact_list=customers, name=f"用户{i}")
+    make_contact("user0@b.example", contact_list=customers)
+    both = make_contact("both@b.example", contact_list=customers)
+    vips.memberships.create(contact=both)
+    make_contact("x@implicit.example", contact_list=vips)
+    sender = dkim_key()
+    campaign = make_campaign(lists=[customers, vips], subject="你好 {{ contact.name }}")
+
+    campaign_start(campaign)
+    rq_burst()
+
+    received = mx_mode.wait_for_messages(8)
+    assert sorted(m.rcpt_tos[0] for m in received) == sorted(
+        [f"user{i}@a.example" for i in range(5)] + ["user0@b.example", "both@b.example", "x@implicit.example"]
+    )
+    assert all(verify(m.data, sender) for m in received)
+    assert all(m.helo == "mta.edm.example" for m in received)
+    assert all(m.mail_from.startswith("b-") and m.mail_from.endswith("@bounces.edm.example")
+               for m in received)
+    campaign.refresh_from_db()
+    assert campaign.status == "finished"
+    stats = CampaignStats.objects.get(campaign=campaign)
+    assert (stats.audience, stats.sent, stats.queued, stats.deferred) == (8, 8, 0, 0)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert Attempt.objects.filter(outcome="sent", code=250).count() == 8
+    by_site = dict(SiteStats.objects.values_list("site", "sent"))
+    assert by_site == {"mail.example": 7, "implicit.example": 1}  # a.example and b.example share mx1
+    assert not Batch.objects.exclude(state="done").exists()
+
+
+def test_domains_that_take_no_mail_bounce_without_connecting(mx_mode, rq_burst):
+    customers = make_list()
+    make_contact("someone@nullmx.example", contact_list=customers)
+    gone = make_contact("someone@nowhere.example", contact_list=customers)
+    make_contact("ok@a.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+
+    campaign_start(campaign)
+    rq_burst()
+
+    outcomes = {d.email: (d.status, d.reason, d.hard) for d in Delivery.objects.all()}
+    assert outcomes["someone@nullmx.example"] == ("bounced", "notaccept", True)
+    assert outcomes["someone@nowhere.example"] == ("bounced", "hostunknown", True)
+    assert outcomes["ok@a.example"][0] == "sent"
+    assert [m.rcpt_tos for m in mx_mode.messages] == [["ok@a.example"]]
+    gone.refresh_from_db()
+    assert gone.status == Contact.Status.BOUNCED
+    assert Suppression.objects.filter(value="someone@nowhere.example").exists()
+
+
+def test_a_user_unknown_reply_bounces_suppresses_and_the_next_campaign_skips_it(
+    mx_mode, rq_burst
+):
+    mx_mode.recorder.script.rcpt["gone@a.example"] = "550 5.1.1 The email account does not exist"
+    customers = make_list()
+    gone = make_contact("gone@a.example", contact_list=customers)
+    make_contact("here@a.example", contact_list=customers)
+
+    campaign_start(make_campaign(lists=[customers]))
+    rq_burst()
+
+    delivery = Delivery.objects.get(email="gone@a.example")
+    assert (delivery.status, delivery.reason, delivery.hard, delivery.last_code) == (
+        "bounced", "userunknown", True, 550
+    )
+    gone.refresh_from_db()
+    assert gone.status == Contact.Status.BOUNCED
+
+    second = make_campaign(lists=[customers], name="Second")
+    campaign_start(second)
+    rq_burst()
+    assert list(second.deliveries.values_list("email", flat=True)) == ["here@a.example"]
+
+
+def test_a_sender_side_rejection_never_suppresses_the_recipient(mx_mode, rq_burst):
+    mx_mode.recorder.script.rcpt["fine@a.example"] = (
+        "550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus"
+    )
+    customers = make_list()
+    fine = make_contact("fine@a.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+
+    campaign_start(campaign)
+    rq_burst()
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "bounced"
+    assert delivery.hard is False
+    fine.refresh_from_db()
+    assert fine.status == Contact.Status.ENABLED
+    assert CampaignStats.objects.get(campaign=campaign).sender_rejected == 1
+
+
+def test_a_temporary_failure_is_retried_with_backoff_until_it_goes_through(
+    mx_mode, rq_burst, settings
+):
+    mx_mode.recorder.script.rcpt["later@a.example"] = "451 4.3.0 Try again later"
+    customers = make_list()
+    make_contact("later@a.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+
+    campaign_start(campaign)
+    rq_burst()
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "deferred"
+    wait = delivery.next_attempt_at - timezone.now()
+    assert dt.timedelta(minutes=4) < wait < dt.timedelta(minutes=6)
+    assert CampaignStats.objects.get(campaign=campaign).deferred == 1
+
+    del mx_mode.recorder.script.rcpt["later@a.example"]
+    Delivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    reconcile.reconcile()
+    rq_burst()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    campaign.refresh_from_db()
+    assert campaign.status == "finished"
+    stats = CampaignStats.objects.get(campaign=campaign)
+    assert (stats.sent, stats.deferred, stats.queued) == (1, 0, 0)
