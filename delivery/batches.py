@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import threading
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
@@ -39,8 +40,6 @@ from delivery.sending import (
 from delivery.sites import site_config
 from delivery.smtp import Reply
 
-HEARTBEAT_SECONDS = 15.0
-HEARTBEAT_STALE = dt.timedelta(seconds=60)
 SENDING = Campaign.Status.SENDING
 
 
@@ -69,13 +68,18 @@ def batch_send(batch_id: int) -> BatchRun:
     return outcome
 
 
+def stale_before(now: dt.datetime) -> dt.datetime:
+    """Heartbeats older than this belong to runs whose worker died."""
+    return now - dt.timedelta(seconds=settings.EDM_BATCH_STALE_SECONDS)
+
+
 def _claim(batch_id: int) -> bool:
     now = timezone.now()
     return bool(
         Batch.objects.filter(pk=batch_id)
         .filter(
             Q(state__in=[Batch.State.QUEUED, Batch.State.PENDING])
-            | Q(state=Batch.State.RUNNING, heartbeat_at__lt=now - HEARTBEAT_STALE)
+            | Q(state=Batch.State.RUNNING, heartbeat_at__lt=stale_before(now))
         )
         .update(state=Batch.State.RUNNING, heartbeat_at=now, runs=F("runs") + 1)
     )
@@ -203,6 +207,7 @@ class _Heartbeat:
     def __init__(self, batch_id: int):
         self.batch_id = batch_id
         self.stop = threading.Event()
+        self.every = settings.EDM_BATCH_STALE_SECONDS / 4
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def __enter__(self) -> _Heartbeat:
@@ -215,7 +220,7 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         try:
-            while not self.stop.wait(HEARTBEAT_SECONDS):
+            while not self.stop.wait(self.every):
                 Batch.objects.filter(pk=self.batch_id, state=Batch.State.RUNNING).update(
                     heartbeat_at=timezone.now()
                 )

@@ -94,18 +94,27 @@ def deliveries_snapshot(campaign: Campaign) -> int:
 
 
 def deliveries_assign(campaign: Campaign) -> set[str]:
-    """Route the campaign's unbatched queued deliveries and cut them into batches; the sites."""
+    """Route the campaign's unbatched queued deliveries and cut them into batches; the sites.
+
+    Two passes, neither needing an index on the domain: the distinct domains are resolved
+    (GROUP BY), then the deliveries are read once in id order and dealt to their sites.
+    """
     unbatched = Delivery.objects.filter(
         campaign=campaign, status=Delivery.Status.QUEUED, batch__isnull=True
     )
-    domains = unbatched.values_list("domain").annotate(n=Count("id")).order_by("-n", "domain")
+    domains = unbatched.values_list("domain", flat=True).annotate(n=Count("id")).order_by()
+    routes = dict(_routes(iter(list(domains))))
     batcher = _Batcher(campaign)
-    for domain, outcome in _routes(domain for domain, _ in domains.iterator()):
-        if isinstance(outcome, Route):
-            ids = unbatched.filter(domain=domain).values_list("id", flat=True).order_by("id")
-            batcher.add(outcome.site, ids.iterator(chunk_size=2000))
+    unroutable: dict[str, list[int]] = defaultdict(list)
+    rows = unbatched.values_list("id", "domain").order_by("id").iterator(chunk_size=5000)
+    for delivery_id, domain in rows:
+        route = routes[domain]
+        if isinstance(route, Route):
+            batcher.add(route.site, delivery_id)
         else:
-            _unroutable(campaign, domain, unbatched.filter(domain=domain), outcome)
+            unroutable[domain].append(delivery_id)
+    for domain, ids in unroutable.items():
+        _unroutable(campaign, domain, ids, routes[domain])
     return batcher.flush()
 
 
@@ -138,13 +147,12 @@ class _Batcher:
         self.sites: set[str] = set()
         self.assigned: dict[str, int] = defaultdict(int)
 
-    def add(self, site: str, ids: Iterator[int]) -> None:
+    def add(self, site: str, delivery_id: int) -> None:
         buffer = self.pending[site]
-        for delivery_id in ids:
-            buffer.append(delivery_id)
-            if len(buffer) == BATCH_SIZE:
-                self._write(site, buffer)
-                buffer.clear()
+        buffer.append(delivery_id)
+        if len(buffer) == BATCH_SIZE:
+            self._write(site, buffer)
+            buffer.clear()
 
     def flush(self) -> set[str]:
         for site, buffer in self.pending.items():
@@ -170,9 +178,8 @@ class _Batcher:
         self.assigned[site] += len(ids)
 
 
-def _unroutable(campaign: Campaign, domain: str, deliveries, error: Exception) -> None:
+def _unroutable(campaign: Campaign, domain: str, ids: list[int], error: Exception) -> None:
     """Bounce (no such domain, null MX) or defer (DNS failing now) a domain's deliveries."""
-    ids = list(deliveries.values_list("id", flat=True))
     Delivery.objects.filter(pk__in=ids).update(site=domain)
     counters.add(
         SiteStats, key={"campaign_id": campaign.pk, "site": domain}, increments={"queued": len(ids)}

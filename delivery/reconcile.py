@@ -20,7 +20,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import dispatch, jobs_queue, planning
-from delivery.batches import HEARTBEAT_STALE
+from delivery.batches import stale_before
 from delivery.models import Batch, CampaignStats
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def reconcile(now: dt.datetime | None = None) -> dict[str, int]:
 
 def _revive_dead_runs(now: dt.datetime) -> int:
     dead = Batch.objects.filter(
-        state=Batch.State.RUNNING, heartbeat_at__lt=now - HEARTBEAT_STALE
+        state=Batch.State.RUNNING, heartbeat_at__lt=stale_before(now)
     ).values_list("id", flat=True)
     return sum(dispatch.batch_enqueue(i, from_states=(Batch.State.RUNNING,)) for i in dead)
 

@@ -145,6 +145,12 @@ VARIABLES: tuple[Variable, ...] = (
         "The window in days for `EDM_SOFT_BOUNCE_LIMIT`.",
     ),
     Variable(
+        "EDM_BATCH_STALE_SECONDS",
+        "`60`",
+        "A running batch whose worker has not shown a sign of life for this long is taken "
+        "over by another worker (its messages already accepted are not sent again).",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -294,6 +300,10 @@ def soft_bounce_limit() -> int:
 
 def soft_bounce_days() -> int:
     return _positive_int("EDM_SOFT_BOUNCE_DAYS", 14)
+
+
+def batch_stale_seconds() -> int:
+    return _positive_int("EDM_BATCH_STALE_SECONDS", 60)
 
 
 def capture_port() -> int:

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import time
+from collections import Counter
 
 import dkim
 import pytest
 from django.utils import timezone
 
 from campaigns.models import Contact, Suppression
-from campaigns.services.campaigns import campaign_start
+from campaigns.services.campaigns import (
+    campaign_cancel,
+    campaign_pause,
+    campaign_resume,
+    campaign_start,
+)
 from delivery import dkim as our_dkim
 from delivery import reconcile
-from delivery.models import Attempt, Batch, CampaignStats, Delivery, SenderDomain, SiteStats
+from delivery.models import (
+    Attempt,
+    Batch,
+    CampaignStats,
+    Delivery,
+    SenderDomain,
+    SiteSetting,
+    SiteStats,
+)
 from tests.factories import make_campaign, make_contact, make_list
+from tests.workers import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,3 +209,121 @@ def test_a_temporary_failure_is_retried_with_backoff_until_it_goes_through(
     assert campaign.status == "finished"
     stats = CampaignStats.objects.get(campaign=campaign)
     assert (stats.sent, stats.deferred, stats.queued) == (1, 0, 0)
+
+
+def wait_until(predicate, *, timeout: float, every: float = 0.5, tick=lambda: None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tick()
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()
+
+
+def campaign_status(campaign) -> str:
+    campaign.refresh_from_db(fields=["status"])
+    return campaign.status
+
+
+@pytest.fixture
+def fast_takeover(monkeypatch, settings):
+    """A dead worker's batch is taken over after 2 s instead of a minute."""
+    monkeypatch.setenv("EDM_BATCH_STALE_SECONDS", "2")
+    settings.EDM_BATCH_STALE_SECONDS = 2
+
+
+def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
+    mx_mode, fast_takeover, transactional_db, redis_db
+):
+    customers = make_list()
+    for i in range(400):
+        make_contact(f"user{i:03}@a.example", contact_list=customers)
+    SiteSetting.objects.create(site="mail.example", rate="100/s")  # ~4 s of sending
+    campaign = make_campaign(lists=[customers])
+    first = WorkerProcess(())
+    try:
+        campaign_start(campaign)
+        assert wait_until(lambda: len(mx_mode.messages) >= 60, timeout=30)
+        os.killpg(first.process.pid, signal.SIGKILL)  # the worker and its work horse
+        first.process.wait(timeout=10)
+        killed_at = len(mx_mode.messages)
+    finally:
+        first.stop()
+
+    second = WorkerProcess(())
+    try:
+        finished = wait_until(
+            lambda: campaign_status(campaign) == "finished",
+            timeout=90,
+            every=1,
+            tick=reconcile.reconcile,
+        )
+    finally:
+        second.stop()
+    assert finished, second.output()[-3000:]
+    assert killed_at < 400  # the kill really came mid-campaign
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    copies = Counter(m.rcpt_tos[0] for m in mx_mode.messages)
+    assert set(copies) == {f"user{i:03}@a.example" for i in range(400)}
+    assert sum(n - 1 for n in copies.values()) <= 1  # at most the message in flight, twice
+    stats = CampaignStats.objects.get(campaign=campaign)
+    assert (stats.sent, stats.queued, stats.deferred) == (400, 0, 0)
+
+
+def test_three_workers_never_open_more_connections_than_the_site_allows(
+    mx_mode, transactional_db, redis_db
+):
+    customers = make_list()
+    for i in range(1200):
+        make_contact(f"user{i:04}@a.example", contact_list=customers)
+    SiteSetting.objects.create(site="mail.example", max_connections=2)
+    campaign = make_campaign(lists=[customers])
+    workers = [WorkerProcess(()) for _ in range(3)]
+    try:
+        campaign_start(campaign)
+        finished = wait_until(lambda: campaign_status(campaign) == "finished", timeout=120)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert finished
+    assert len(mx_mode.messages) == 1200
+    assert mx_mode.max_simultaneous == 2
+
+
+def test_pause_resume_and_cancel_reach_running_batches_within_seconds(
+    mx_mode, transactional_db, redis_db
+):
+    customers = make_list()
+    for i in range(600):
+        make_contact(f"user{i:03}@a.example", contact_list=customers)
+    SiteSetting.objects.create(site="mail.example", rate="50/s")  # 12 s for everything
+    campaign = make_campaign(lists=[customers])
+    worker = WorkerProcess(())
+    try:
+        campaign_start(campaign)
+        assert wait_until(lambda: len(mx_mode.messages) >= 30, timeout=30)
+        campaign_pause(campaign)
+        paused_at = time.monotonic()
+        assert wait_until(lambda: not Batch.objects.filter(state="running").exists(), timeout=5)
+        assert time.monotonic() - paused_at < 5
+        sent_while_paused = len(mx_mode.messages)
+        time.sleep(2)
+        assert len(mx_mode.messages) == sent_while_paused  # nothing more goes out
+        assert sent_while_paused < 600
+
+        campaign_resume(campaign)
+        assert wait_until(lambda: len(mx_mode.messages) > sent_while_paused + 20, timeout=30)
+        campaign_cancel(campaign)
+        assert wait_until(lambda: not Batch.objects.filter(state="running").exists(), timeout=5)
+        final = len(mx_mode.messages)
+        time.sleep(2)
+        assert len(mx_mode.messages) == final
+    finally:
+        worker.stop()
+    assert final < 600
+    counts = Counter(Delivery.objects.values_list("status", flat=True))
+    assert counts["sent"] == final
+    assert counts["cancelled"] == 600 - final
+    stats = CampaignStats.objects.get(campaign=campaign)
+    assert (stats.sent, stats.cancelled, stats.queued, stats.deferred) == (final, 600 - final, 0, 0)
