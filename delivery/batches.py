@@ -119,7 +119,7 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
         limits=config.limits,
         throttle=dispatch.throttle(),
         connect=transports.connector(config.tls_policy),
-        classify=_classify,
+        classify=reply_classification,
         on_accepted=lambda delivery_id, reply: control.accepted_mark(batch.pk, delivery_id, reply),
         should_stop=_stopper(campaign.pk),
     )
@@ -168,13 +168,13 @@ def _outgoing(
                 mail_from=envelope_sender(prepared.compiled, recipient),
                 rcpt_to=f"{local}@{a_label(domain)}",
                 candidates=route.hosts,
-                build=_builder(prepared, recipient),
+                build=message_builder(prepared, recipient),
             )
         )
     return messages, failed
 
 
-def _builder(prepared: PreparedCampaign, recipient: Recipient):
+def message_builder(prepared: PreparedCampaign, recipient: Recipient):
     def build_one() -> bytes:
         try:
             return prepared.sign(build(prepared.compiled, recipient))
@@ -184,7 +184,7 @@ def _builder(prepared: PreparedCampaign, recipient: Recipient):
     return build_one
 
 
-def _classify(reply: Reply) -> Classification:
+def reply_classification(reply: Reply) -> Classification:
     found = classify_reply(reply.code, reply.enhanced, reply.text)
     return Classification(str(found.reason), found.hard)
 

@@ -8,6 +8,7 @@ from campaigns.models import Campaign
 from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import batches, dispatch, planning, reconcile
 from delivery.inbound.store import inbound_raw_expire
+from delivery.test_send import test_send
 
 
 def plan_campaign(campaign_id: int) -> None:
@@ -51,3 +52,8 @@ def reconcile_all() -> dict[str, int]:
 
 def inbound_expire() -> int:
     return inbound_raw_expire()
+
+
+def send_test(campaign_id: int, addresses: list[str]) -> list[str]:
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return [f"{r.address}: {r.outcome} {r.detail}" for r in test_send(campaign, addresses)]

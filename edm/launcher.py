@@ -60,6 +60,8 @@ def processes(port: int) -> list[Process]:
             port_setting="make run PORT=…",
         ),
         Process("worker", [python, manage, "rqworker", "--with-scheduler", *queues.ALL]),
+        Process("worker-2", [python, manage, "rqworker", *queues.ALL]),
+        Process("cron", [python, manage, "rqcron", "delivery.cron"]),
     ]
     entries.append(
         Process(

@@ -167,5 +167,5 @@ def test_a_child_that_dies_stops_the_whole_run(launch):
     os.kill(min(workers), signal.SIGKILL)  # the worker's main process, not its scheduler
 
     assert run.popen.wait(timeout=15) == 1
-    assert "worker exited unexpectedly" in run.rest()
+    assert "exited unexpectedly" in run.rest()
     assert processes_marked(run.marker) == []
