@@ -1,13 +1,13 @@
 from django.urls import path
 
-from delivery import views
+from delivery.views import bounces, outbox, sites
 
 app_name = "delivery"
 
 urlpatterns = [
-    path("delivery/", views.delivery_index, name="delivery_index"),
-    path("delivery/outbox/", views.outbox, name="outbox"),
-    path("delivery/outbox/<int:pk>/", views.outbox_message, name="outbox_message"),
-    path("delivery/outbox/<int:pk>/html", views.outbox_message_html, name="outbox_message_html"),
-    path("bounces/", views.bounce_index, name="bounce_index"),
+    path("delivery/", sites.delivery_index, name="delivery_index"),
+    path("delivery/outbox/", outbox.outbox, name="outbox"),
+    path("delivery/outbox/<int:pk>/", outbox.outbox_message, name="outbox_message"),
+    path("delivery/outbox/<int:pk>/html", outbox.outbox_message_html, name="outbox_message_html"),
+    path("bounces/", bounces.bounce_index, name="bounce_index"),
 ]

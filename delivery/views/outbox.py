@@ -1,4 +1,4 @@
-"""Pages for delivery (sites, outbox) and bounces."""
+"""The Outbox of capture mode: captured messages, their parts and a sandboxed preview."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -7,31 +7,9 @@ from django.views.decorators.http import require_GET
 
 from delivery.models import CapturedMessage
 from delivery.outbox import captured_message_parts, captured_messages_page
-from edm.views import empty_state
 
 # The captured HTML is untrusted: no scripts, no forms, nothing fetched from the network.
 UNTRUSTED_HTML_POLICY = "sandbox; default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'"
-
-
-def delivery_index(request):
-    return empty_state(
-        request,
-        title="Delivery",
-        message="Nothing has been sent yet. Delivery shows sites, queues and the outbox once a "
-        "campaign starts.",
-        action="Open the outbox",
-        action_url="delivery:outbox",
-    )
-
-
-def bounce_index(request):
-    return empty_state(
-        request,
-        title="Bounces",
-        message="No bounces or complaints have been received.",
-        action="Go to campaigns",
-        action_url="campaigns:campaign_index",
-    )
 
 
 @require_GET

@@ -1,0 +1,1 @@
+"""Pages of the delivery app, one module per section."""
