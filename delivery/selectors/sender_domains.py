@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from campaigns.models import Campaign
 from delivery import dkim, sender_checks
+from delivery.domains import a_label
 from delivery.models import SenderDomain
 from delivery.sender_checks import StoredCheck
 
@@ -95,5 +96,5 @@ def unsigned_domains() -> list[UnsignedDomain]:
 
 
 def _domain(address: str) -> str:
-    """The domain of a From address as the signer looks its key up (`Campaign.sender_domain`)."""
-    return address.rpartition("@")[2].lower()
+    """The domain of a From address as the signer looks its key up (delivery/prepared.py)."""
+    return a_label(address.rpartition("@")[2])
