@@ -202,6 +202,16 @@ def rss_of_tree(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, children included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # Fields after the command: state is [0]; utime, stime, cutime, cstime are [11:15].
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     args = parse_args()
     print(f"ceiling: smtp-source -d -s 8 -l 20000 -m {args.ceiling_messages} into smtp-sink …")
@@ -245,23 +255,34 @@ def main() -> None:
 
     sink = start_sink(sink_port)
     wait_for_port(sink_port)
+    # As in production: the first worker also runs RQ's scheduler (delayed batches).
+    logs = [open(f"/tmp/bench-worker-{n}.log", "w") for n in range(args.workers)]  # noqa: SIM115
     workers = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", "default", "delivery"],
+            [
+                sys.executable,
+                "manage.py",
+                "rqworker",
+                *(["--with-scheduler"] if n == 0 else []),
+                "default",
+                "delivery",
+            ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=logs[n],
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for _ in range(args.workers)
+        for n in range(args.workers)
     ]
     memory: list[int] = []
+    cpu: list[float] = []
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(1.0):
             memory.append(sum(rss_of_tree(w.pid) for w in workers))
+            cpu.append(sum(cpu_seconds(w.pid) for w in workers))
 
     sampler = threading.Thread(target=sample, daemon=True)
     try:
@@ -301,6 +322,13 @@ def main() -> None:
             f"  workers' RSS (sum of {args.workers}, MiB): first third max "
             f"{max(memory[:third]) / 1024:.0f}, last third max {max(memory[-third:]) / 1024:.0f},"
             f" overall max {max(memory) / 1024:.0f}"
+        )
+    if cpu:
+        used = cpu[-1] - cpu[0]
+        print(
+            f"  workers' CPU: {used:.1f} s over the run, {1000 * used / stats.audience:.2f} ms "
+            f"per message; at this cost {args.workers} idle cores would send "
+            f"{args.workers * stats.audience / used:,.0f} messages/s"
         )
     print(f"ratio to the smtp-source ceiling: {rate / top:.2f}")
 
