@@ -276,19 +276,18 @@ def main() -> None:
         for n in range(args.workers)
     ]
     memory: list[int] = []
-    cpu: list[float] = []
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(1.0):
             memory.append(sum(rss_of_tree(w.pid) for w in workers))
-            cpu.append(sum(cpu_seconds(w.pid) for w in workers))
 
     sampler = threading.Thread(target=sample, daemon=True)
     try:
         time.sleep(2)  # the workers are up
         sampler.start()
         campaign = Campaign.objects.get(pk=campaign_id)
+        cpu_before = sum(cpu_seconds(w.pid) for w in workers)
         started = time.perf_counter()
         campaign_start(campaign)
         while True:
@@ -299,6 +298,7 @@ def main() -> None:
             if time.perf_counter() - started > 1800:
                 raise SystemExit("gave up after 30 minutes")
         elapsed = time.perf_counter() - started
+        cpu_used = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
     finally:
         stop.set()
         for worker in workers:
