@@ -44,13 +44,13 @@ def generate(path: Path, rows: int, seed: int = 7) -> tuple[int, int]:
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("email,name,city,plan,signup\r\n")
         for i in range(rows):
-            roll = rng.random()
-            if roll < 0.02:
+            kind = i % 100
+            if kind in (1, 51):  # 2% invalid
                 email = f"user{i}.example.com" if i % 2 else f"user{i}@@example.com"
                 invalid += 1
-            elif roll < 0.05 and i > 0:
-                j = rng.randrange(max(1, i - 50_000), i)  # an earlier (valid) address, re-cased
-                email = f"user{j}@Example{j % 997}.COM"
+            elif kind in (3, 5, 7) and i > 100:  # 3% repeat an earlier, ordinary row
+                j = i - 1 - 100 * rng.randrange(0, min(i // 100, 500))
+                email = f"user{j}@Example{j % 997}.COM"  # the same address once normalized
                 duplicates += 1
             else:
                 email = f"user{i}@example{i % 997}.com"

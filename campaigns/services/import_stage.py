@@ -78,6 +78,12 @@ class Stage:
         """Apply one batch (unique addresses, in file order); call inside a transaction."""
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
+            if self.postgres:
+                # The staging tables have no statistics, and PostgreSQL would join them by
+                # hashing all of campaigns_contact and the seen-table once per batch: quadratic
+                # over a big import. One index probe per staged row is what we want.
+                cursor.execute("SET LOCAL enable_hashjoin = off")
+                cursor.execute("SET LOCAL enable_mergejoin = off")
             self._load(cursor, candidates)
             duplicates = self._take_out_duplicates(cursor)
             cursor.execute(
