@@ -282,26 +282,34 @@ def _write(imp: Import, stage: Stage, batch: Batch) -> None:
 
 def _batches(table: Table, parser: RowParser) -> Iterator[Batch]:
     """Parsed rows in batches; a repeated address within a batch is rejected here."""
-    batch, first_row = Batch(), {}
+    parse = parser.parse
+    candidates: list[Candidate] = []
+    rejections: list[Rejection] = []
+    first_row: dict[str, int] = {}
     for number, cells in table.rows():
-        parsed = parser.parse(number, cells)
-        batch.rows += 1
-        if isinstance(parsed, Rejection):
-            batch.rejections.append(parsed)
+        parsed = parse(number, cells)
+        if type(parsed) is Rejection:
+            rejections.append(parsed)
         elif (first := first_row.get(parsed.email)) is not None:
-            batch.rejections.append(
+            rejections.append(
                 Rejection(number, f"duplicate of row {first}", parsed.email, duplicate=True)
             )
         else:
             first_row[parsed.email] = number
-            batch.candidates.append(parsed)
-        if batch.rows >= BATCH_ROWS:
-            batch.last_row, batch.position = number, table.position()
-            yield batch
-            batch, first_row = Batch(), {}
-    batch.last_row, batch.position = table.next_number - 1, table.position()
-    if batch.rows or batch.last_row:
-        yield batch
+            candidates.append(parsed)
+        if len(first_row) + len(rejections) >= BATCH_ROWS:
+            yield Batch(
+                candidates, rejections, len(candidates) + len(rejections), number, table.position()
+            )
+            candidates, rejections, first_row = [], [], {}
+    if candidates or rejections or table.last_number > 1:
+        yield Batch(
+            candidates,
+            rejections,
+            len(candidates) + len(rejections),
+            table.last_number,
+            table.position(),
+        )
 
 
 _DONE = object()
