@@ -52,6 +52,17 @@ class Contact(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        # Partial: only the few contacts that are not enabled are in it, so imports (which
+        # create enabled contacts) never write it, and list pages count them from it.
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=~models.Q(status="enabled"),
+                name="contact_not_enabled",
+            )
+        ]
+
     def __str__(self) -> str:
         return self.email
 
@@ -90,6 +101,14 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["list", "contact"], name="membership_once_per_list")
+        ]
+        # Partial, like contact_not_enabled: imports add subscribed memberships only.
+        indexes = [
+            models.Index(
+                fields=["list"],
+                condition=models.Q(status="unsubscribed"),
+                name="membership_unsubscribed",
+            )
         ]
 
     def __str__(self) -> str:

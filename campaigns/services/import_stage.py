@@ -159,7 +159,8 @@ class Stage:
             INSERT INTO campaigns_contact
                 (email, domain, name, attributes, status, created_at, updated_at)
             SELECT s.email, s.domain, s.name, s.attributes, {STATUS_FROM_SUPPRESSION}, %s, %s
-            FROM edm_import_stage s LEFT JOIN campaigns_suppression x ON x.value = s.email"""  # noqa: S608
+            FROM edm_import_stage s LEFT JOIN campaigns_suppression x ON x.value = s.email
+            ORDER BY s.email"""  # noqa: S608 (in email order the unique index is written in order)
         try:
             with transaction.atomic():  # a savepoint: on a duplicate only this is undone
                 if self.postgres:
