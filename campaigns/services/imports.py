@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from rq.job import JobStatus
 
 from campaigns.importing.columns import HeaderError, Mapping, column_names
 from campaigns.importing.errors import BadFileError
@@ -35,6 +37,7 @@ from edm import queues
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
+STALLED_AFTER = timedelta(minutes=3)
 PREVIEW_ROWS = 50  # rows read at upload, and shown in part by the mapping step
 
 
@@ -145,13 +148,50 @@ def import_start(imp: Import, *, mapping: Mapping, mode: str, enqueue: bool = Tr
     return imp
 
 
+def import_job_id(imp: Import) -> str:
+    """The RQ job id of the import's job (one at a time per import)."""
+    return f"import-{imp.pk}"
+
+
 def _enqueue(imp: Import) -> None:
     from campaigns import jobs
 
     # The job runs when the transaction commits (COMMIT_MODE on_db_commit), never earlier.
     django_rq.get_queue(queues.IMPORTS).enqueue(
-        jobs.import_contacts, imp.pk, job_timeout=6 * 3600, description=str(imp)
+        jobs.import_contacts,
+        imp.pk,
+        job_id=import_job_id(imp),
+        job_timeout=6 * 3600,
+        description=str(imp),
     )
+
+
+def import_stalled(imp: Import) -> bool:
+    """Whether the import is running with no live job behind it (its worker died)."""
+    if imp.status != Import.Status.RUNNING:
+        return False
+    job = django_rq.get_queue(queues.IMPORTS).fetch_job(import_job_id(imp))
+    if job is None:
+        return True
+    status = job.get_status()
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return False
+    if status != JobStatus.STARTED:
+        return True
+    # A live worker beats its job's heartbeat every few seconds; a dead one stops.
+    beat = job.last_heartbeat
+    return beat is None or timezone.now() - beat.replace(tzinfo=UTC) > STALLED_AFTER
+
+
+def import_resume(imp: Import) -> Import:
+    """Queue a stalled import again; it goes on after its last committed batch."""
+    if not import_stalled(imp):
+        raise ImportStateError("This import is not stalled.")
+    with transaction.atomic():
+        Import.objects.filter(pk=imp.pk).update(cancel_requested=False)
+        _enqueue(imp)
+    imp.refresh_from_db()
+    return imp
 
 
 def import_discard(imp: Import) -> None:
@@ -163,13 +203,18 @@ def import_discard(imp: Import) -> None:
 
 
 def import_cancel(imp: Import) -> Import:
-    """Stop the import: at once if it has not started, after the current batch if it is running."""
+    """Stop the import: now if it has not started or its worker died, else after this batch."""
     with transaction.atomic():
         if imp.status in (Import.Status.UPLOADED, Import.Status.QUEUED):
             if Import.objects.filter(pk=imp.pk, status=imp.status).update(
                 status=Import.Status.CANCELLED, finished_at=timezone.now()
             ):
                 (uploads_dir() / imp.file_path).unlink(missing_ok=True)
+        elif import_stalled(imp):
+            Import.objects.filter(pk=imp.pk).update(
+                status=Import.Status.CANCELLED, finished_at=timezone.now()
+            )
+            (uploads_dir() / imp.file_path).unlink(missing_ok=True)
         elif imp.status == Import.Status.RUNNING:
             Import.objects.filter(pk=imp.pk).update(cancel_requested=True)
     imp.refresh_from_db()
