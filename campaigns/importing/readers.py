@@ -12,16 +12,21 @@ import contextlib
 import csv
 import datetime
 import io
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
 from campaigns.importing.errors import BadFileError
 from campaigns.importing.sniff import SAMPLE_BYTES, detect_delimiter, detect_encoding
 
 MAX_LINE_CHARS = 1024 * 1024
+# Uncompressed worksheet + shared-strings XML up to which a workbook is loaded whole.
+CALAMINE_MAX_XML_BYTES = 24 * 1024 * 1024
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
 
 
@@ -175,14 +180,49 @@ def _csv_problem(error: str) -> str:
 
 
 def _xlsx_table(raw: BinaryIO) -> Table:
-    import openpyxl  # imported here: only XLSX imports pay for it
-
     try:
-        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(raw) as archive:
+            xml_bytes = sum(
+                info.file_size
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+                or info.filename == "xl/sharedStrings.xml"
+            )
+        raw.seek(0)
+        if xml_bytes <= CALAMINE_MAX_XML_BYTES:
+            return _calamine_table(raw)
+        return _openpyxl_table(raw)
+    except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise BadFileError(
             f"The Excel file cannot be read ({exc}); save it again as .xlsx or CSV."
         ) from None
+
+
+def _calamine_table(raw: BinaryIO) -> Table:
+    workbook = CalamineWorkbook.from_filelike(raw)
+    visible = [
+        m.name
+        for m in workbook.sheets_metadata
+        if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
+    ]
+    if not visible:
+        raise BadFileError("The Excel file has no visible sheet.")
+    sheet = workbook.get_sheet_by_name(visible[0])
+    size, total, done = os.fstat(raw.fileno()).st_size, sheet.total_height + 1, [0]
+
+    def cells() -> Iterator[list[str]]:
+        for values in sheet.iter_rows():
+            done[0] += 1
+            yield _xlsx_cells(values)
+
+    # The sheet is read whole up front; progress is told by rows instead of bytes.
+    return Table(cells(), lambda: min(size, size * done[0] // total))
+
+
+def _openpyxl_table(raw: BinaryIO) -> Table:
+    import openpyxl  # imported here: only big XLSX imports pay for it
+
+    workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
     sheets = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
     if not sheets:
         raise BadFileError("The Excel file has no visible sheet.")
@@ -190,7 +230,7 @@ def _xlsx_table(raw: BinaryIO) -> Table:
     return Table((_xlsx_cells(values) for values in rows), raw.tell)
 
 
-def _xlsx_cells(values: tuple) -> list[str]:
+def _xlsx_cells(values: tuple | list) -> list[str]:
     cells = [_xlsx_text(value) for value in values]
     while cells and not cells[-1]:
         cells.pop()
