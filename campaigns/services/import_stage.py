@@ -11,10 +11,11 @@ Temporary tables live on the job's database connection, so one `Stage` serves on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from campaigns.importing.rows import Candidate, Rejection
 
@@ -23,6 +24,8 @@ STATUS_FROM_SUPPRESSION = """
     CASE WHEN x.reason IN ('bounced', 'complained', 'unsubscribed') THEN x.reason
          WHEN x.reason IS NOT NULL THEN 'blocklisted' ELSE 'enabled' END"""
 
+
+logger = logging.getLogger(__name__)
 
 TEMP_BUFFERS = "256MB"
 
@@ -54,10 +57,7 @@ class Stage:
         json_type = "jsonb" if self.postgres else "text"
         with connection.cursor() as cursor:
             if self.postgres:
-                # The seen-table of a 1,000,000-row file is ~100 MB; in the default 8 MB of
-                # local buffers every probe would go to disk. Allowed only before the
-                # session's first temporary table (our job's connection is fresh).
-                cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+                self._grow_temp_buffers(cursor)
             cursor.execute("DROP TABLE IF EXISTS edm_import_stage")
             cursor.execute("DROP TABLE IF EXISTS edm_import_seen")
             cursor.execute(
@@ -68,6 +68,17 @@ class Stage:
                 f"CREATE TEMPORARY TABLE edm_import_seen (email {email_type} PRIMARY KEY, "
                 "row bigint)"
             )
+
+    def _grow_temp_buffers(self, cursor) -> None:
+        # The seen-table of a 1,000,000-row file is ~100 MB; in the default 8 MB of local
+        # buffers its probes would go to disk. PostgreSQL allows this only before the
+        # session's first temporary table: a job's connection is fresh, but a session that
+        # already used one keeps its buffers (the import is then only slower).
+        try:
+            with transaction.atomic():
+                cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError as exc:
+            logger.info("Import keeps this session's temp_buffers: %s", exc)
 
     def close(self) -> None:
         """Drop the staging tables."""

@@ -1,6 +1,7 @@
 """What an import does to contacts, lists and suppressions, and doing it twice."""
 
 import pytest
+from django.db import connection
 
 from campaigns.importing.columns import Mapping
 from campaigns.models import Contact, Import, ImportRejection, Membership, Suppression
@@ -226,3 +227,12 @@ def test_second_import_into_a_busy_list_is_refused(tmp_path):
     import_runner.import_run(first.pk)
     import_services.import_start(second, mapping=Mapping(0), mode="add_update", enqueue=False)
     assert import_runner.import_run(second.pk).already_on_list == 3
+
+
+def test_import_works_in_a_session_that_already_used_temporary_tables(tmp_path):
+    # PostgreSQL refuses to grow temp_buffers then; the import goes on with what there is.
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE edm_test_scratch (x integer)")
+        cursor.execute("INSERT INTO edm_test_scratch VALUES (1)")
+    imp = run_import(make_list(), write_csv(tmp_path / "c.csv", people(5)))
+    assert (imp.status, imp.created) == ("done", 5)
