@@ -10,17 +10,20 @@ to load from a URL (so the response can carry a Content-Security-Policy).
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 
 from campaigns.models import Campaign, Contact
-from campaigns.templating import Content, RenderedContent
+from campaigns.services.templates import content_check
+from campaigns.templating import Content, Part, Problem, RenderedContent
 from delivery.message import CampaignMessage, Recipient, Sender, compile_message, render_recipient
 from delivery.prepared import campaign_message
 from edm import redis as edm_redis
 
 __all__ = [
     "LAYOUT_SAMPLE_BODY",
+    "Preview",
     "SAMPLE_RECIPIENT",
     "SLOT",
     "campaign_preview",
@@ -56,14 +59,20 @@ def recipient_of(contact: Contact | None) -> Recipient:
     )
 
 
+class Preview(NamedTuple):
+    rendered: RenderedContent
+    warnings: dict[Part, list[Problem]]  # what saving would warn about (unknown variables…)
+
+
 def content_preview(
     content: Content, recipient: Recipient, *, campaign_id: int = 0, campaign_name: str = ""
-) -> RenderedContent:
-    """Render unsaved content for one recipient.
+) -> Preview:
+    """Check unsaved content as saving would, then render it for one recipient.
 
-    Raises InvalidContentError (errors with line and column, by part) or TemplateRenderError
+    Raises TemplateInvalidError (errors with line and column, by part) or TemplateRenderError
     (the template failed for this recipient, sandbox escapes included).
     """
+    warnings = content_check(content)
     compiled = compile_message(
         CampaignMessage(
             campaign_id=campaign_id,
@@ -75,7 +84,7 @@ def content_preview(
             secret=settings.SECRET_KEY,
         )
     )
-    return render_recipient(compiled, recipient)
+    return Preview(render_recipient(compiled, recipient), warnings)
 
 
 def campaign_preview(campaign: Campaign, recipient: Recipient) -> RenderedContent:

@@ -16,6 +16,7 @@ from campaigns.previews import (
     recipient_of,
 )
 from campaigns.selectors.contacts import contacts_by_email_prefix
+from campaigns.services.templates import TemplateInvalidError
 from campaigns.templating import InvalidContentError, TemplateRenderError
 from campaigns.views.content import problems_by_field, problems_json
 from delivery.views.outbox import UNTRUSTED_HTML_POLICY
@@ -32,23 +33,25 @@ def template_preview(request):
     data = form.cleaned_data
     campaign = data["campaign"]
     try:
-        rendered = content_preview(
+        found = content_preview(
             form.content(),
             recipient_of(data["contact"]),
             campaign_id=campaign.pk if campaign else 0,
             campaign_name=data["name"] or (campaign.name if campaign else ""),
         )
-    except InvalidContentError as exc:
+    except (TemplateInvalidError, InvalidContentError) as exc:
         problems = problems_by_field(exc.problems, layout_kind=form.is_layout)
         return JsonResponse({"ok": False, "problems": problems_json(problems)})
     except TemplateRenderError as exc:
         return JsonResponse({"ok": False, "render_error": str(exc)})
-    preview_store(data["slot"], rendered.html)
+    preview_store(data["slot"], found.rendered.html)
+    warnings = problems_by_field(found.warnings, layout_kind=form.is_layout)
     return JsonResponse(
         {
             "ok": True,
-            "subject": rendered.subject,
-            "text": rendered.text,
+            "subject": found.rendered.subject,
+            "text": found.rendered.text,
+            "warnings": problems_json(warnings),
             "html_url": reverse("campaigns:template_preview_html", args=[data["slot"]]),
         }
     )

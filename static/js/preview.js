@@ -91,8 +91,9 @@
   }
 
   function show(data, number) {
-    fieldProblems(data.problems || {});
+    fieldProblems("error", data.problems || {});
     if (data.ok) {
+      fieldProblems("warning", data.warnings || {});
       errorBox.hidden = true;
       result.hidden = false;
       subject.textContent = data.subject;
@@ -133,17 +134,19 @@
     state.textContent = "";
   }
 
-  // The errors under each field now say what the live check found (warnings stay as saved).
-  function fieldProblems(problems) {
+  // The errors (or warnings) under each field now say what the live check found. A source
+  // with errors is not checked for warnings, so those stay as they were until it is fixed.
+  function fieldProblems(kind, problems) {
     form.querySelectorAll("[data-problems-for]").forEach(function (list) {
-      list.querySelectorAll("li.error").forEach(function (item) { item.remove(); });
+      list.querySelectorAll("li." + kind).forEach(function (item) { item.remove(); });
       var found = problems[list.getAttribute("data-problems-for")] || [];
-      found.slice().reverse().forEach(function (problem) {
+      var before = kind === "error" ? list.firstChild : null;  // errors first
+      found.forEach(function (problem) {
         var item = document.createElement("li");
-        item.className = "problem error";
+        item.className = "problem " + kind;
         item.setAttribute("data-line", String(problem.line));
         item.textContent = describe(problem);
-        list.insertBefore(item, list.firstChild);
+        list.insertBefore(item, before);
       });
     });
   }

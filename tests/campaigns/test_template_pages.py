@@ -35,7 +35,9 @@ def preview(client, **fields):
 def test_a_template_is_created_listed_and_opened(admin_client):
     response = admin_client.post(
         reverse("campaigns:template_create"),
-        template_data(subject="你好 {{ contact.name }}", html="<p>{{ contact.attributes.city }}</p>"),
+        template_data(
+            subject="你好 {{ contact.name }}", html="<p>{{ contact.attributes.city }}</p>"
+        ),
     )
     template = Template.objects.get(name="Welcome")
     assert response.status_code == 302 and response["Location"] == template.get_absolute_url()
@@ -138,9 +140,13 @@ def test_the_preview_is_what_delivery_renders_for_the_chosen_contact(admin_clien
     contact = make_contact(
         "li.na@example.com", name="李娜", attributes={"city": "上海"}, contact_list=make_list()
     )
-    html = "<style>p { color: red; }</style><p>{{ contact.name }}, {{ contact.attributes.city }}</p>"
+    html = (
+        "<style>p { color: red; }</style><p>{{ contact.name }}, {{ contact.attributes.city }}</p>"
+    )
     layout = Template.objects.create(
-        name="Frame", kind="layout", html="<style>div { margin: 0; }</style><div>{{ content }}</div>"
+        name="Frame",
+        kind="layout",
+        html="<style>div { margin: 0; }</style><div>{{ content }}</div>",
     )
     data = preview(
         admin_client,
@@ -254,3 +260,12 @@ def test_template_pages_need_a_login_and_mark_the_templates_section(client, admi
     assert client.post(reverse("campaigns:template_preview"), {}).status_code == 302
     assert client.post(reverse("campaigns:template_delete", args=[template.pk])).status_code == 302
     assert Template.objects.filter(pk=template.pk).exists()
+
+
+def test_the_preview_returns_what_saving_would_warn_about(admin_client):
+    data = preview(admin_client, html="<p>{{ coupon }}</p>", subject="{{ contact.nmae }}")
+    assert data["ok"]
+    assert data["warnings"] == {
+        "subject": [{"line": 1, "column": 12, "message": "contact has no field 'nmae'"}],
+        "html": [{"line": 1, "column": 7, "message": "unknown variable 'coupon'"}],
+    }
