@@ -70,6 +70,8 @@ class TemplateForm(forms.Form):
 
 
 class ListsField(forms.ModelMultipleChoiceField):
+    """Lists to tick, by name."""
+
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
@@ -101,6 +103,7 @@ class CampaignForm(forms.Form):
 
     @staticmethod
     def initial_from(campaign: Campaign) -> dict:
+        """The form's initial values: the campaign's (an unsaved one has no lists yet)."""
         fields = ["name", "from_name", "from_email", "reply_to", "subject", "html", "text"]
         initial = {name: getattr(campaign, name) for name in fields}
         initial |= {"template": campaign.template_id, "layout": campaign.layout_id}
@@ -112,6 +115,7 @@ class CampaignForm(forms.Form):
 
 @cache
 def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone, by name."""
     zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
     return [(name, name.replace("_", " ")) for name in zones]
 

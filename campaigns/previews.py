@@ -23,9 +23,9 @@ from edm import redis as edm_redis
 
 __all__ = [
     "LAYOUT_SAMPLE_BODY",
-    "Preview",
     "SAMPLE_RECIPIENT",
     "SLOT",
+    "Preview",
     "campaign_preview",
     "content_preview",
     "preview_html",

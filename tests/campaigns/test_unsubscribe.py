@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from campaigns import links
-from campaigns.links import LinkPurpose, LinkTarget
+from campaigns.links import LinkTarget
 from campaigns.models import Contact, Membership, Suppression, Unsubscribe
 from campaigns.services.unsubscribe import LinkTargetGoneError, unsubscribe_record
 from delivery.message import Recipient, compile_message, render_recipient
@@ -49,7 +49,7 @@ def nothing_changed(contact):
 
 
 def test_the_link_opens_a_page_with_one_confirm_button_without_a_login(client, sent):
-    campaign, contact, path, _ = sent
+    _, contact, path, _ = sent
     page = client.get(path)
     html = page.content.decode()
     assert page.status_code == 200
@@ -164,7 +164,7 @@ def test_a_link_to_a_deleted_contact_is_not_found(sent):
 
 def test_with_scope_all_the_contact_is_unsubscribed_everywhere(sent, settings):
     settings.EDM_UNSUBSCRIBE_SCOPE = "all"
-    campaign, contact, path, _ = sent
+    _, contact, path, _ = sent
     page = Client().get(path).content.decode()
     assert "Stop all emails from Shop to" in page
     Client().post(path, ONE_CLICK, content_type="text/plain")
@@ -218,9 +218,12 @@ def test_view_online_refuses_an_unsubscribe_token_and_altered_ones(sent):
     assert client.get(f"/v/{token[:-1]}x/").status_code == 404
 
 
-def test_a_message_that_cannot_render_is_an_error_page_not_a_result(sent):
-    campaign, contact, _, view_path = sent
-    campaign.html = "<p>{{ contact.attributes.items.__self__ }}</p>"
+@pytest.mark.parametrize(
+    "html", ["<p>{{ contact.attributes.items.__self__ }}</p>", "<p>{{ 9 ** 99999 }}</p>"]
+)
+def test_a_message_that_cannot_render_is_an_error_page_not_a_result(sent, html):
+    campaign, _, _, view_path = sent
+    campaign.html = html
     campaign.save()
     response = Client().get(view_path)
     assert response.status_code == 500
