@@ -61,7 +61,11 @@ def campaign_edit(request, pk):
 
 
 def _editor(request, campaign: Campaign, extra: dict):
-    form = CampaignForm(request.POST or None, initial=CampaignForm.initial_from(campaign))
+    data = request.POST if request.method == "POST" else None
+    form = CampaignForm(data, initial=CampaignForm.initial_from(campaign))
+    if not campaign.editable:  # shown read-only; a POST keeps the saved values and is refused
+        for field in form.fields.values():
+            field.disabled = True
     problems = {}
     if request.method == "POST" and form.is_valid():
         try:
@@ -86,9 +90,6 @@ def _editor(request, campaign: Campaign, extra: dict):
             else:
                 messages.success(request, f"“{saved.name}” saved.")
             return redirect(saved)
-    if not campaign.editable:
-        for field in form.fields.values():
-            field.disabled = True
     warnings = _saved_warnings(campaign) if request.method == "GET" and campaign.pk else {}
     context = {"campaign": campaign, "form": form, "problems": problems, "warnings": warnings}
     return render(request, "campaigns/campaign_edit.html", context | extra)

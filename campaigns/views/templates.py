@@ -36,7 +36,8 @@ def _editor(request, template: Template):
         "html": template.html,
         "text": template.text,
     }
-    form = TemplateForm(request.POST or None, template=template, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = TemplateForm(data, template=template, initial=initial)
     problems, warnings = {}, {}
     if request.method == "POST" and form.is_valid():
         try:
