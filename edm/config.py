@@ -19,6 +19,7 @@ from edm import embedded_redis
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DELIVERY_MODES = ("capture", "mx", "relay")
+UNSUBSCRIBE_SCOPES = ("list", "all")
 
 
 class ConfigError(Exception):
@@ -149,6 +150,13 @@ VARIABLES: tuple[Variable, ...] = (
         "`60`",
         "A running batch whose worker has not shown a sign of life for this long is taken "
         "over by another worker (its messages already accepted are not sent again).",
+    ),
+    Variable(
+        "EDM_UNSUBSCRIBE_SCOPE",
+        "`list`",
+        "What an unsubscribe link or one-click unsubscribe does: `list` unsubscribes the contact "
+        "from the lists the campaign was sent to, `all` from everything (the contact's status "
+        "and a suppression of the address).",
     ),
     Variable(
         "EDM_VAR_DIR",
@@ -304,6 +312,13 @@ def soft_bounce_days() -> int:
 
 def batch_stale_seconds() -> int:
     return _positive_int("EDM_BATCH_STALE_SECONDS", 60)
+
+
+def unsubscribe_scope() -> str:
+    value = (_raw("EDM_UNSUBSCRIBE_SCOPE") or "list").lower()
+    if value not in UNSUBSCRIBE_SCOPES:
+        raise ConfigError(f"EDM_UNSUBSCRIBE_SCOPE={value!r} is not one of list, all.")
+    return value
 
 
 def capture_port() -> int:

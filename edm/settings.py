@@ -33,6 +33,7 @@ try:
     EDM_BOUNCE_DOMAIN = config.bounce_domain()
     EDM_SOURCE_ADDRESS = config.source_address()
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
+    EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()

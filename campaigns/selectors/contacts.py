@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -163,3 +163,20 @@ def list_audience(contact_list: ContactList) -> QuerySet[Contact]:
         memberships__status=Membership.Status.SUBSCRIBED,
         status=Contact.Status.ENABLED,
     ).exclude(suppressed())
+
+
+def contacts_by_email_prefix(
+    prefix: str, *, lists: Iterable[ContactList | int] = (), limit: int = 10
+) -> list[Contact]:
+    """Contacts whose address starts with `prefix` (as typed or lower-cased), in email order;
+    only members of `lists` when any are given (the preview's contact picker)."""
+    contacts = Contact.objects.all()
+    lists = list(lists)
+    if lists:
+        contacts = contacts.filter(
+            Exists(Membership.objects.filter(contact=OuterRef("pk"), list__in=lists))
+        )
+    prefix = prefix.strip()
+    if prefix:
+        contacts = contacts.filter(_prefix("email", prefix) | _prefix("email", prefix.lower()))
+    return list(contacts.order_by("email")[:limit])
