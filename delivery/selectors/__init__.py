@@ -1,0 +1,1 @@
+"""Reading delivery data for pages, one module per section."""
