@@ -79,6 +79,14 @@ class BounceEvent(models.Model):
         return "hard bounce" if self.hard else "soft bounce"
 
     @property
+    def said(self) -> str:
+        """The reply as a server writes it: code, status, text (a DSN's text has them already)."""
+        head = " ".join(str(part) for part in (self.code, self.status) if part)
+        if not head or self.diagnostic.startswith(head.split()[0]):
+            return self.diagnostic
+        return f"{head} {self.diagnostic}".rstrip()
+
+    @property
     def sender_side(self) -> bool:
         """A refusal about us (blocked, spam, policy…), not about the recipient."""
         return self.reason in SENDER_SIDE
