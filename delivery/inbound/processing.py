@@ -83,14 +83,20 @@ def inbound_requeue(now: dt.datetime | None = None) -> int:
 
 def inbound_process(inbound_id: int) -> InboundMessage | None:
     """Read a received message and record what it says (see the module docstring)."""
+    message = InboundMessage.objects.filter(pk=inbound_id).first()
+    if message is None or message.state != State.RECEIVED:
+        return message  # processed already (a job run twice, or the same bytes again)
+    reading, error = None, ""
+    try:
+        reading = _read(message)  # outside the transaction: a big message takes a while
+    except UnreadableMessageError as exc:
+        error = str(exc)
     with transaction.atomic():
-        message = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
-        if message is None or message.state != State.RECEIVED:
-            return message  # processed already (a job run twice, or the same bytes again)
-        try:
-            reading = _read(message)
-        except UnreadableMessageError as exc:
-            _finish(message, State.FAILED, error=str(exc))
+        waiting = InboundMessage.objects.select_for_update().filter(state=State.RECEIVED)
+        if waiting.filter(pk=inbound_id).only("pk").first() is None:
+            return InboundMessage.objects.get(pk=inbound_id)  # another job got there first
+        if reading is None:
+            _finish(message, State.FAILED, error=error)
             return message
         outcomes = [_act(message, notice) for notice in reading.notices]
         bounce_record([o.bounce for o in outcomes if o.bounce is not None])

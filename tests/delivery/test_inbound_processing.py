@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import django_rq
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from campaigns.links import LinkTarget, unsubscribe_address
 from campaigns.models import Contact, Suppression
 from delivery import verp
-from delivery.inbound.processing import inbound_process
+from delivery.inbound.processing import inbound_process, inbound_requeue
 from delivery.inbound.store import inbound_message_store
 from delivery.models import BounceEvent, CampaignStats, Delivery, InboundMessage
 from tests.delivery import returns
@@ -287,3 +290,17 @@ def test_sendgrid_events_each_find_their_delivery_by_message_id(customers):
         ("sendgrid", "sendgrid:e1"),
         ("sendgrid", "sendgrid:e2"),
     ]
+
+
+def test_a_message_whose_job_was_lost_is_enqueued_again_once(transactional_db, redis_db):
+    # transactional_db: django-rq enqueues when the transaction commits (COMMIT_MODE).
+    stored = inbound_message_store(source=InboundMessage.Source.SMTP, raw=b"Subject: x\r\n\r\n")
+    assert inbound_requeue() == 0  # just received: its own job is still on its way
+    InboundMessage.objects.filter(pk=stored.pk).update(
+        received_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+
+    assert inbound_requeue() == 1
+    assert inbound_requeue() == 0  # its job is queued now
+    queue = django_rq.get_queue("default")
+    assert [job.args for job in queue.jobs] == [(stored.pk,)]
