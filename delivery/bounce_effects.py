@@ -100,12 +100,12 @@ def bounce_record(bounces: Sequence[Bounce]) -> BouncesRecorded:
             batch_size=500,
         )
         moves = _Moves()
-        changed = {d.pk: d for b in known if _move(d := deliveries[b.delivery_id], b, now, moves)}
-        Delivery.objects.bulk_update(
-            changed.values(),
-            MOVED_FIELDS,
-            batch_size=500,
-        )
+        changed: dict[int, Delivery] = {}
+        for bounce in known:
+            delivery = deliveries[bounce.delivery_id]
+            if _move(delivery, bounce, now, moves):
+                changed[delivery.pk] = delivery
+        Delivery.objects.bulk_update(changed.values(), MOVED_FIELDS, batch_size=500)
         moves.save(now)
         _contacts_apply(known, deliveries, now)
     return BouncesRecorded(len(known), moves.bounced, moves.complained)
@@ -233,7 +233,9 @@ def _contacts_apply(
         )
 
 
-def _soft_bouncing(soft: dict[int, tuple[str, Bounce]], *, since: dt.datetime, limit: int):
+def _soft_bouncing(
+    soft: dict[int, tuple[str, Bounce]], *, since: dt.datetime, limit: int
+) -> list[int]:
     """Contacts among `soft` with soft bounces about them on `limit` deliveries since `since`."""
     if not soft:
         return []
