@@ -9,6 +9,8 @@ from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import batches, dispatch, planning, reconcile
 from delivery.inbound.processing import inbound_process, inbound_requeue
 from delivery.inbound.store import inbound_raw_expire
+from delivery.models import SenderDomain
+from delivery.services import sender_domains
 from delivery.test_send import test_send
 
 
@@ -62,6 +64,15 @@ def process_inbound(inbound_id: int) -> str:
 
 def requeue_inbound() -> int:
     return inbound_requeue()
+
+
+def sender_domain_check(sender_domain_id: int) -> str:
+    sender = SenderDomain.objects.filter(pk=sender_domain_id).first()
+    if sender is None:
+        return "deleted meanwhile"
+    check = sender_domains.sender_domain_check(sender)
+    problems = [f"{finding.record.value} {finding.status.value}" for finding in check.problems]
+    return ", ".join(problems) or "ok"
 
 
 def send_test(campaign_id: int, addresses: list[str]) -> list[str]:

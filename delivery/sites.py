@@ -19,7 +19,11 @@ class SiteConfig:
 
 def site_config(site: str) -> SiteConfig:
     """Limits and TLS policy for `site` (one small query)."""
-    setting = SiteSetting.objects.filter(site=site).first()
+    return site_config_from(site, SiteSetting.objects.filter(site=site).first())
+
+
+def site_config_from(site: str, setting: SiteSetting | None) -> SiteConfig:
+    """Limits and TLS policy for `site` given its overrides row (None: it has none)."""
     if setting is None:
         return SiteConfig(site, limits_for(site), TlsPolicy.OPPORTUNISTIC)
     overrides: dict[str, object] = {}

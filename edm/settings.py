@@ -145,8 +145,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in queues.ALL}
-# A job is enqueued only when the transaction that created its rows commits.
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# A job is enqueued only when the transaction that created its rows commits; workers run
+# jobs in their own process (edm/worker.py says why).
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "edm.worker.Worker"}
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""The shell's own pages: overview, settings, health probe, and the empty-state page."""
+"""The shell's own pages: overview, health probe, and the empty-state page."""
 
 from __future__ import annotations
 
@@ -35,14 +35,4 @@ def overview(request):
         message="No campaigns have been sent yet. Start by creating a contact list.",
         action="Go to lists",
         action_url="campaigns:list_index",
-    )
-
-
-def settings_index(request):
-    return empty_state(
-        request,
-        title="Settings",
-        message="Sender domains, DKIM keys and per-site limits will be configured here.",
-        action="Open the admin",
-        action_url="admin:index",
     )

@@ -1,1 +1,1 @@
-"""Reading delivery data for pages, one module per section."""
+"""Reads of the delivery app's dashboard: sender domains, sites, queues, workers, bounces."""
