@@ -1,6 +1,6 @@
 from django.urls import path
 
-from delivery.views import bounces, outbox, settings, sites
+from delivery.views import bounces, outbox, settings, sites, webhooks
 
 app_name = "delivery"
 
@@ -13,6 +13,15 @@ urlpatterns = [
     path("delivery/outbox/<int:pk>/", outbox.outbox_message, name="outbox_message"),
     path("delivery/outbox/<int:pk>/html", outbox.outbox_message_html, name="outbox_message_html"),
     path("bounces/", bounces.bounce_index, name="bounce_index"),
+    path("bounces/<int:pk>/", bounces.bounce_detail, name="bounce_detail"),
+    path("bounces/received/", bounces.bounce_received, name="bounce_received"),
+    path(
+        "bounces/received/<int:pk>/",
+        bounces.bounce_received_message,
+        name="bounce_received_message",
+    ),
+    path("webhooks/ses", webhooks.ses_webhook, name="webhook_ses"),
+    path("webhooks/sendgrid", webhooks.sendgrid_webhook, name="webhook_sendgrid"),
     # The Settings page itself is edm.urls' "settings".
     path("settings/domains/add/", settings.settings_domain_add, name="settings_domain_add"),
     path("settings/domains/<int:pk>/", settings.settings_domain, name="settings_domain"),

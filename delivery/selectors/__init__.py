@@ -1,1 +1,1 @@
-"""Reads of the delivery app's dashboard: sender domains, sites, queues and workers."""
+"""Reads of the delivery app's dashboard: sender domains, sites, queues, workers, bounces."""
