@@ -25,6 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.links import LinkTarget
+from campaigns.models import Unsubscribe
+from campaigns.services.unsubscribe import LinkTargetGoneError, unsubscribe_record
 from delivery import jobs_queue
 from delivery.bounce_effects import Bounce, bounce_record
 from delivery.bounces import Kind, Recipient
@@ -33,7 +35,6 @@ from delivery.inbound import notices
 from delivery.inbound.matching import notice_delivery, notice_unsubscribe
 from delivery.inbound.notices import Notice, Reading, UnreadableMessageError
 from delivery.inbound.store import inbound_message_store
-from delivery.inbound.unsubscribe import mail_unsubscribe
 from delivery.models import BounceEvent, InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -183,11 +184,16 @@ def _act(message: InboundMessage, notice: Notice) -> Outcome:
 def _unsubscribe(target: LinkTarget | None, address: str) -> Outcome:
     if target is None:
         return Outcome(False, "unsubscribe", f"forged unsubscribe address {address}")
-    lists = mail_unsubscribe(target)
-    if lists is None:
+    try:
+        done = unsubscribe_record(target, Unsubscribe.Method.MAILTO)
+    except LinkTargetGoneError:
         return Outcome(False, "unsubscribe", "unsubscribe for a deleted campaign or contact")
-    done = f"from {', '.join(lists)}" if lists else "(already unsubscribed)"
-    return Outcome(True, "unsubscribe", f"unsubscribed contact {target.contact_id} {done}")
+    again = "" if done.first else " (again)"
+    return Outcome(
+        True,
+        "unsubscribe",
+        f"unsubscribed contact {target.contact_id} ({done.scope}) via mail{again}",
+    )
 
 
 def _recipient(recipients: tuple[Recipient, ...], email: str) -> Recipient | None:
