@@ -9,6 +9,7 @@ from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import batches, dispatch, planning, reconcile
 from delivery.inbound.store import inbound_raw_expire
 from delivery.test_send import test_send
+from delivery.tx.send import tx_request_send
 
 
 def plan_campaign(campaign_id: int) -> None:
@@ -57,3 +58,7 @@ def inbound_expire() -> int:
 def send_test(campaign_id: int, addresses: list[str]) -> list[str]:
     campaign = Campaign.objects.get(pk=campaign_id)
     return [f"{r.address}: {r.outcome} {r.detail}" for r in test_send(campaign, addresses)]
+
+
+def send_tx(request_id: int) -> int:
+    return tx_request_send(request_id)
