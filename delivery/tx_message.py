@@ -87,7 +87,10 @@ STRUCTURAL_HEADERS = frozenset(
 )
 STRUCTURAL_PREFIXES = ("content-", "resent-", "list-", "dkim-", "arc-")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # every control character but TAB
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_MEDIA_TYPE = re.compile(
+    r"(?P<type>[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126})"
+    r'(?:\s*;\s*charset=(?P<q>"?)(?P<charset>[a-z0-9._:-]{1,40})(?P=q))?'
+)
 _PARAMETER_LINE = 60  # characters of an RFC 2231 section, to stay under 78 with its name
 
 
@@ -153,18 +156,21 @@ def header_check(name: str, value: str) -> tuple[str, str]:
 
 def attachment_check(filename: str, content_type: str = "") -> tuple[str, str]:
     """(file name, media type) of an attachment, the type guessed from the name when not given;
-    InvalidAttachmentError when either cannot be sent."""
+    InvalidAttachmentError when either cannot be sent. A charset parameter is kept."""
     name = mime.one_line(filename)
     if not name or len(name) > 255 or name != filename:
         raise InvalidAttachmentError("a file name is one line of 1 to 255 characters")
-    media_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    media_type = media_type.strip().lower()
-    if not _MEDIA_TYPE.fullmatch(media_type):
-        raise InvalidAttachmentError(f"{content_type!r} is not a media type like application/pdf")
-    if media_type.startswith(("multipart/", "message/")):
+    given = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    match = _MEDIA_TYPE.fullmatch(given.strip().lower())
+    if match is None:
+        raise InvalidAttachmentError(
+            f"{content_type!r} is not a media type like application/pdf or text/csv; charset=utf-8"
+        )
+    if match["type"].startswith(("multipart/", "message/")):
         # Both are structure, and RFC 2046 forbids base64 for message/*.
-        raise InvalidAttachmentError(f"{media_type} cannot be an attachment; send it as a file")
-    return name, media_type
+        raise InvalidAttachmentError(f"{match['type']} cannot be an attachment; send it as a file")
+    charset = f"; charset={match['charset']}" if match["charset"] else ""
+    return name, match["type"] + charset
 
 
 def new_message_id(sender_domain: str) -> str:

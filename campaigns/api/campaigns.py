@@ -18,8 +18,10 @@ from campaigns.services import campaigns as campaign_services
 from delivery.test_send import MAX_ADDRESSES, test_send_enqueue, test_send_results
 from edm.rest.errors import Invalid
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["campaigns"])
+CampaignStatus = choice(Campaign.Status)
 
 Warnings = dict[str, list[str]]
 
@@ -27,7 +29,7 @@ Warnings = dict[str, list[str]]
 class CampaignOut(Schema):
     id: int
     name: str
-    status: Campaign.Status
+    status: CampaignStatus
     from_name: str
     from_email: str
     reply_to: str
@@ -63,43 +65,43 @@ class CampaignSavedOut(CampaignOut):
     warnings: Warnings = Field({}, description="Template warnings (unknown variables…), by part.")
 
 
-class CampaignIn(Schema):
+class CampaignIn(Input):
     name: str = Field(..., min_length=1, max_length=200)
     from_name: str = Field("", max_length=200)
     from_email: str = Field(..., max_length=254)
     reply_to: str = Field("", max_length=254)
-    lists: list[int] = []
-    exclusion_lists: list[int] = []
-    template: int | None = Field(
+    lists: list[Id] = []
+    exclusion_lists: list[Id] = []
+    template: Id | None = Field(
         None, description="A message template; its content is copied unless given here."
     )
     subject: str | None = Field(None, max_length=998)
     html: str | None = None
     text: str | None = None
-    layout: int | None = None
+    layout: Id | None = None
     time_zone: str = Field("UTC", max_length=64)
     retry_window_hours: float | None = Field(
         None, ge=1, le=720, description="How long deferred mail is retried (default 72)."
     )
 
 
-class CampaignPatch(Schema):
+class CampaignPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     from_name: str | None = Field(None, max_length=200)
     from_email: str | None = Field(None, max_length=254)
     reply_to: str | None = Field(None, max_length=254)
-    lists: list[int] | None = None
-    exclusion_lists: list[int] | None = None
-    template: int | None = None
+    lists: list[Id] | None = None
+    exclusion_lists: list[Id] | None = None
+    template: Id | None = None
     subject: str | None = Field(None, max_length=998)
     html: str | None = None
     text: str | None = None
-    layout: int | None = None
+    layout: Id | None = None
     time_zone: str | None = Field(None, max_length=64)
     retry_window_hours: float | None = Field(None, ge=1, le=720)
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(Input):
     scheduled_at: dt.datetime = Field(..., description="When to start, with a time zone.")
 
 
@@ -107,7 +109,7 @@ class AudienceOut(Schema):
     size: int = Field(..., description="Contacts the campaign would reach if it started now.")
 
 
-class TestSendIn(Schema):
+class TestSendIn(Input):
     addresses: list[str] = Field(..., min_length=1, max_length=MAX_ADDRESSES)
 
 
@@ -122,7 +124,7 @@ class TestResultOut(Schema):
 
 
 class CampaignFilter(PageParams):
-    status: Campaign.Status | None = None
+    status: CampaignStatus | None = None
 
 
 CampaignPage = page_schema(CampaignOut)
@@ -200,13 +202,13 @@ def campaign_create(request, payload: CampaignIn):
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
-def campaign_get(request, campaign_id: int):
+def campaign_get(request, campaign_id: PathId):
     return _campaign(campaign_id)
 
 
 @router.patch("/{int:campaign_id}", response=CampaignSavedOut, summary="Change a draft")
-def campaign_update(request, campaign_id: int, payload: CampaignPatch):
-    """Only drafts change (409 otherwise); fields left out keep their value."""
+def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
+    """Only drafts change (409 otherwise); fields left out (or null) keep their value."""
     campaign = _campaign(campaign_id)
     values = {
         "name": campaign.name,
@@ -223,12 +225,17 @@ def campaign_update(request, campaign_id: int, payload: CampaignPatch):
         "time_zone": campaign.time_zone,
         "retry_window_hours": None,
     }
-    values.update(payload.model_dump(exclude_unset=True))
+    # Null keeps a field as it is, except template and layout, where it means "none".
+    values.update(
+        (name, value)
+        for name, value in payload.model_dump(exclude_unset=True).items()
+        if value is not None or name in ("template", "layout")
+    )
     return _save(campaign, values, request.user)
 
 
 @router.delete("/{int:campaign_id}", response={204: None}, summary="Delete a draft")
-def campaign_delete(request, campaign_id: int):
+def campaign_delete(request, campaign_id: PathId):
     campaign_services.campaign_delete(get_object_or_404(Campaign, pk=campaign_id))
     return Status(204, None)
 
@@ -236,18 +243,18 @@ def campaign_delete(request, campaign_id: int):
 @router.post(
     "/{int:campaign_id}/duplicate", response={201: CampaignOut}, summary="Copy into a new draft"
 )
-def campaign_duplicate(request, campaign_id: int):
+def campaign_duplicate(request, campaign_id: PathId):
     copy = campaign_services.campaign_duplicate(_campaign(campaign_id), by=request.user)
     return Status(201, _campaign(copy.pk))
 
 
 @router.get("/{int:campaign_id}/audience", response=AudienceOut, summary="Audience size now")
-def campaign_audience(request, campaign_id: int):
+def campaign_audience(request, campaign_id: PathId):
     return {"size": campaign_audience_size(_campaign(campaign_id))}
 
 
 @router.post("/{int:campaign_id}/test", response={202: TestSendOut}, summary="Send test messages")
-def campaign_test_send(request, campaign_id: int, payload: TestSendIn):
+def campaign_test_send(request, campaign_id: PathId, payload: TestSendIn):
     """Queued on the transactional queue and sent through the real path; nothing is recorded
     against the campaign. `GET …/test` shows the outcomes (kept an hour)."""
     campaign = _campaign(campaign_id)
@@ -261,41 +268,41 @@ def campaign_test_send(request, campaign_id: int, payload: TestSendIn):
 @router.get(
     "/{int:campaign_id}/test", response=list[TestResultOut], summary="Outcomes of the last test"
 )
-def campaign_test_results(request, campaign_id: int):
+def campaign_test_results(request, campaign_id: PathId):
     return test_send_results(_campaign(campaign_id))
 
 
 @router.post("/{int:campaign_id}/schedule", response=CampaignOut, summary="Start at a time")
-def campaign_schedule(request, campaign_id: int, payload: ScheduleIn):
+def campaign_schedule(request, campaign_id: PathId, payload: ScheduleIn):
     campaign_services.campaign_schedule(_campaign(campaign_id), at=payload.scheduled_at)
     return _campaign(campaign_id)
 
 
 @router.post("/{int:campaign_id}/unschedule", response=CampaignOut, summary="Back to draft")
-def campaign_unschedule(request, campaign_id: int):
+def campaign_unschedule(request, campaign_id: PathId):
     campaign_services.campaign_unschedule(_campaign(campaign_id))
     return _campaign(campaign_id)
 
 
 @router.post("/{int:campaign_id}/start", response=CampaignOut, summary="Start sending now")
-def campaign_start(request, campaign_id: int):
+def campaign_start(request, campaign_id: PathId):
     campaign_services.campaign_start(_campaign(campaign_id))
     return _campaign(campaign_id)
 
 
 @router.post("/{int:campaign_id}/pause", response=CampaignOut, summary="Pause sending")
-def campaign_pause(request, campaign_id: int):
+def campaign_pause(request, campaign_id: PathId):
     campaign_services.campaign_pause(_campaign(campaign_id))
     return _campaign(campaign_id)
 
 
 @router.post("/{int:campaign_id}/resume", response=CampaignOut, summary="Resume sending")
-def campaign_resume(request, campaign_id: int):
+def campaign_resume(request, campaign_id: PathId):
     campaign_services.campaign_resume(_campaign(campaign_id))
     return _campaign(campaign_id)
 
 
 @router.post("/{int:campaign_id}/cancel", response=CampaignOut, summary="Stop for good")
-def campaign_cancel(request, campaign_id: int):
+def campaign_cancel(request, campaign_id: PathId):
     campaign_services.campaign_cancel(_campaign(campaign_id))
     return _campaign(campaign_id)

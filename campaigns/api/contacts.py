@@ -16,8 +16,10 @@ from campaigns.services import contacts as contact_services
 from campaigns.services.contact_upsert import MAX_ROWS, UpsertRow, contacts_upsert
 from edm.rest.errors import Invalid, NotFound
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["contacts"])
+ContactStatus = choice(Contact.Status)
 
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 AttributeValue = str | int | float | bool
@@ -31,7 +33,7 @@ class ContactOut(Schema):
     email: str
     name: str
     attributes: dict[str, Any]
-    status: Contact.Status
+    status: ContactStatus
     created_at: datetime
     updated_at: datetime
 
@@ -45,14 +47,14 @@ class ContactDetailOut(ContactOut):
     lists: list[ListStatusOut] = Field(..., validation_alias="memberships")
 
 
-class ContactIn(Schema):
+class ContactIn(Input):
     email: Email
     name: Name = ""
     attributes: Attributes = {}
-    lists: list[int] = Field([], description="Ids of lists to subscribe the contact to.")
+    lists: list[Id] = Field([], description="Ids of lists to subscribe the contact to.")
 
 
-class ContactPatch(Schema):
+class ContactPatch(Input):
     email: Email | None = None
     name: Name | None = None
     attributes: Attributes | None = Field(None, description="Replaces all attributes.")
@@ -60,11 +62,11 @@ class ContactPatch(Schema):
 
 class ContactFilter(PageParams):
     search: str = Field("", max_length=254, description="Email or name starts with this.")
-    status: Contact.Status | None = None
-    list: int | None = Field(None, description="Only contacts on this list.")
+    status: ContactStatus | None = None
+    list: Id | None = Field(None, description="Only contacts on this list.")
 
 
-class BulkRow(Schema):
+class BulkRow(Input):
     email: Email
     name: Name = ""
     attributes: Attributes = {}
@@ -74,8 +76,8 @@ class BulkRow(Schema):
 BulkRows = list[BulkRow]
 
 
-class BulkIn(Schema):
-    list: int = Field(..., description="The list every contact is put on.")
+class BulkIn(Input):
+    list: Id = Field(..., description="The list every contact is put on.")
     mode: Annotated[str, Field(pattern="^(add_update|add_only)$")] = Field(
         Import.Mode.ADD_UPDATE,
         description="add_update: update existing contacts too; add_only: leave them as they are.",
@@ -157,12 +159,12 @@ def contact_bulk_upsert(request, payload: BulkIn):
 
 
 @router.get("/{int:contact_id}", response=ContactDetailOut, summary="Get a contact")
-def contact_get(request, contact_id: int):
+def contact_get(request, contact_id: PathId):
     return _contact(contact_id)
 
 
 @router.patch("/{int:contact_id}", response=ContactDetailOut, summary="Change a contact")
-def contact_update(request, contact_id: int, payload: ContactPatch):
+def contact_update(request, contact_id: PathId, payload: ContactPatch):
     contact = _contact(contact_id)
     try:
         contact_services.contact_update(
@@ -177,7 +179,7 @@ def contact_update(request, contact_id: int, payload: ContactPatch):
 
 
 @router.delete("/{int:contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request, contact_id: int):
+def contact_delete(request, contact_id: PathId):
     """The contact leaves every list; suppressions of its address stay."""
     contact_services.contact_delete(get_object_or_404(Contact, pk=contact_id))
     return Status(204, None)

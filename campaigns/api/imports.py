@@ -8,6 +8,7 @@ mapping the browser would propose, or waits in `uploaded` for `POST /imports/{id
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.conf import settings
 from django.http.multipartparser import MultiPartParserError
@@ -23,8 +24,14 @@ from campaigns.services import imports as import_services
 from campaigns.uploads import DiskUploadHandler
 from edm.rest.errors import BadRequest, Conflict, Invalid, TooLarge
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import MAX_ID, Id, Input, PathId, choice
 
 router = Router(tags=["imports"])
+ImportFormat = choice(Import.Format)
+ImportMode = choice(Import.Mode)
+ImportStatus = choice(Import.Status)
+MAX_COLUMN = 16_383  # the last column of a spreadsheet (XFD)
+Column = Annotated[int, Field(ge=0, le=MAX_COLUMN)]
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -35,7 +42,12 @@ UPLOAD_BODY = {
                     "type": "object",
                     "required": ["list", "file"],
                     "properties": {
-                        "list": {"type": "integer", "description": "The list to import into."},
+                        "list": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_ID,
+                            "description": "The list to import into.",
+                        },
                         "file": {
                             "type": "string",
                             "format": "binary",
@@ -43,8 +55,8 @@ UPLOAD_BODY = {
                         },
                         "mode": {"type": "string", "enum": list(Import.Mode.values)},
                         "encoding": {"type": "string", "description": "Overrides detection."},
-                        "email_column": {"type": "integer", "minimum": 0},
-                        "name_column": {"type": "integer", "minimum": 0},
+                        "email_column": {"type": "integer", "minimum": 0, "maximum": MAX_COLUMN},
+                        "name_column": {"type": "integer", "minimum": 0, "maximum": MAX_COLUMN},
                         "attribute_columns": {
                             "type": "string",
                             "description": "Comma-separated column numbers, from 0.",
@@ -65,11 +77,11 @@ Numbers = list[int]
 class ImportOut(Schema):
     id: int
     list: int = Field(..., validation_alias="list_id")
-    status: Import.Status
-    mode: Import.Mode
+    status: ImportStatus
+    mode: ImportMode
     file_name: str
     file_size: int
-    file_format: Import.Format
+    file_format: ImportFormat
     encoding: str
     detected_encoding: str
     columns: Names = Field(..., description="Column names, for choosing a mapping.")
@@ -99,11 +111,11 @@ class ImportOut(Schema):
             return []
 
 
-class ImportStart(Schema):
-    email_column: int = Field(..., ge=0)
-    name_column: int | None = Field(None, ge=0)
-    attribute_columns: list[int] = []
-    mode: Import.Mode = Import.Mode.ADD_UPDATE
+class ImportStart(Input):
+    email_column: Column
+    name_column: Column | None = None
+    attribute_columns: list[Column] = []
+    mode: ImportMode = Import.Mode.ADD_UPDATE
     encoding: str | None = Field(None, max_length=32)
 
 
@@ -114,7 +126,7 @@ class RejectionOut(Schema):
 
 
 class ImportFilter(PageParams):
-    list: int | None = None
+    list: Id | None = None
 
 
 ImportPage = page_schema(ImportOut)
@@ -125,12 +137,12 @@ def _import(import_id: int) -> Import:
     return get_object_or_404(Import, pk=import_id)
 
 
-def _int_field(data, name: str, problems: dict) -> int | None:
+def _int_field(data, name: str, problems: dict, limit: int = MAX_COLUMN) -> int | None:
     text = (data.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit():
-        problems[name] = ["a whole number is needed"]
+    if not (text.isascii() and text.isdigit()) or int(text) > limit:
+        problems[name] = [f"a whole number from 0 to {limit} is needed"]
         return None
     return int(text)
 
@@ -159,7 +171,7 @@ def import_create(request):
     if handler.too_large:
         raise TooLarge(f"The file is larger than {megabytes(limit)}, the limit for imports.")
     problems: dict[str, list[str]] = {}
-    list_id = _int_field(data, "list", problems)
+    list_id = _int_field(data, "list", problems, limit=MAX_ID)
     email, name = (
         _int_field(data, "email_column", problems),
         _int_field(data, "name_column", problems),
@@ -167,7 +179,9 @@ def import_create(request):
     attributes = [
         part.strip() for part in data.get("attribute_columns", "").split(",") if part.strip()
     ]
-    if not all(part.isdigit() for part in attributes):
+    if not all(
+        part.isascii() and part.isdigit() and int(part) <= MAX_COLUMN for part in attributes
+    ):
         problems["attribute_columns"] = ["comma-separated column numbers are needed"]
     mode = data.get("mode") or Import.Mode.ADD_UPDATE
     if mode not in Import.Mode.values:
@@ -186,7 +200,10 @@ def import_create(request):
         raise Invalid("The upload is not complete.", problems)
     try:
         imp = import_services.import_create(
-            contact_list=contact_list, path=upload.path, file_name=upload.name, by=request.user
+            contact_list=contact_list,
+            path=upload.path,
+            file_name=upload.name.replace("\x00", ""),  # PostgreSQL text holds no NUL
+            by=request.user,
         )
         if data.get("encoding"):
             import_services.import_encoding_set(imp, encoding=data["encoding"])
@@ -214,12 +231,12 @@ def _start(imp: Import, mapping: Mapping, mode: str) -> None:
 
 
 @router.get("/{int:import_id}", response=ImportOut, summary="An import's state and progress")
-def import_get(request, import_id: int):
+def import_get(request, import_id: PathId):
     return _import(import_id)
 
 
 @router.post("/{int:import_id}/start", response=ImportOut, summary="Start an uploaded import")
-def import_start(request, import_id: int, payload: ImportStart):
+def import_start(request, import_id: PathId, payload: ImportStart):
     imp = _import(import_id)
     if imp.status != Import.Status.UPLOADED:
         raise Conflict(f"This import is already {imp.get_status_display()}.")
@@ -234,13 +251,13 @@ def import_start(request, import_id: int, payload: ImportStart):
 
 
 @router.post("/{int:import_id}/cancel", response=ImportOut, summary="Cancel an import")
-def import_cancel(request, import_id: int):
+def import_cancel(request, import_id: PathId):
     """At once when it has not started; after the rows being written when it is running."""
     return import_services.import_cancel(_import(import_id))
 
 
 @router.delete("/{int:import_id}", response={204: None}, summary="Discard an unstarted import")
-def import_discard(request, import_id: int):
+def import_discard(request, import_id: PathId):
     import_services.import_discard(_import(import_id))
     return Status(204, None)
 
@@ -248,7 +265,7 @@ def import_discard(request, import_id: int):
 @router.get(
     "/{int:import_id}/rejections", response=RejectionPage, summary="Rows that were not imported"
 )
-def import_rejections(request, import_id: int, page: Query[PageParams]):
+def import_rejections(request, import_id: PathId, page: Query[PageParams]):
     return keyset_page(
         ImportRejection.objects.filter(import_run=_import(import_id)), page, key="row"
     )

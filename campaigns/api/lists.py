@@ -22,16 +22,18 @@ from edm.rest.pagination import (
     keyset_page,
     page_schema,
 )
+from edm.rest.types import Input, PathId, choice
 
 router = Router(tags=["lists"])
+MembershipStatus = choice(Membership.Status)
 
 
-class ListIn(Schema):
+class ListIn(Input):
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
 
 
-class ListPatch(Schema):
+class ListPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
 
@@ -56,11 +58,11 @@ class ListOut(Schema):
 
 class MemberOut(Schema):
     contact: ContactOut
-    status: Membership.Status = Field(..., description="Subscription to this list.")
+    status: MembershipStatus = Field(..., description="Subscription to this list.")
     added_at: datetime = Field(..., validation_alias="created_at")
 
 
-class MemberIn(Schema):
+class MemberIn(Input):
     email: Email
     name: Name = Field("", description="Used only when the contact is new.")
     attributes: Attributes = Field({}, description="Used only when the contact is new.")
@@ -122,12 +124,12 @@ def list_create(request, payload: ListIn):
 
 
 @router.get("/{int:list_id}", response=ListOut, summary="Get a list")
-def list_get(request, list_id: int):
+def list_get(request, list_id: PathId):
     return _out(get_object_or_404(ContactList, pk=list_id))
 
 
 @router.patch("/{int:list_id}", response=ListOut, summary="Rename a list or change its text")
-def list_update(request, list_id: int, payload: ListPatch):
+def list_update(request, list_id: PathId, payload: ListPatch):
     contact_list = get_object_or_404(ContactList, pk=list_id)
     list_services.list_update(
         contact_list,
@@ -140,13 +142,13 @@ def list_update(request, list_id: int, payload: ListPatch):
 
 
 @router.delete("/{int:list_id}", response={204: None}, summary="Delete a list (not its contacts)")
-def list_delete(request, list_id: int):
+def list_delete(request, list_id: PathId):
     list_services.list_delete(get_object_or_404(ContactList, pk=list_id))
     return Status(204, None)
 
 
 @router.get("/{int:list_id}/contacts", response=MemberPage, summary="A list's contacts")
-def list_members(request, list_id: int, filters: Query[MemberFilter]):
+def list_members(request, list_id: PathId, filters: Query[MemberFilter]):
     """In email order; `search` is an email or name prefix."""
     contact_list = get_object_or_404(ContactList, pk=list_id)
     page = list_contacts_page(
@@ -165,7 +167,7 @@ def list_members(request, list_id: int, filters: Query[MemberFilter]):
     response={200: MemberOut, 201: MemberOut},
     summary="Put an address on the list (201 when its contact is new)",
 )
-def list_member_add(request, list_id: int, payload: MemberIn):
+def list_member_add(request, list_id: PathId, payload: MemberIn):
     """An existing contact keeps its data and status; an unsubscribed membership stays so."""
     contact_list = get_object_or_404(ContactList, pk=list_id)
     try:
@@ -188,7 +190,7 @@ def list_member_add(request, list_id: int, payload: MemberIn):
     response={204: None},
     summary="Take a contact off the list",
 )
-def list_member_remove(request, list_id: int, contact_id: int):
+def list_member_remove(request, list_id: PathId, contact_id: PathId):
     contact_services.membership_remove(
         contact_list=get_object_or_404(ContactList, pk=list_id),
         contact=get_object_or_404(Contact, pk=contact_id),
@@ -201,7 +203,7 @@ def list_member_remove(request, list_id: int, contact_id: int):
     response={204: None},
     summary="Unsubscribe a contact from this list only",
 )
-def list_member_unsubscribe(request, list_id: int, contact_id: int):
+def list_member_unsubscribe(request, list_id: PathId, contact_id: PathId):
     contact_services.membership_unsubscribe(
         contact_list=get_object_or_404(ContactList, pk=list_id),
         contact=get_object_or_404(Contact, pk=contact_id),

@@ -15,29 +15,32 @@ from campaigns.services import suppressions as suppression_services
 from campaigns.services.suppressions import SEPARATORS
 from edm.rest.errors import Invalid
 from edm.rest.pagination import Page, PageParams, cursor_decode, cursor_encode, page_schema
+from edm.rest.types import Input, PathId, choice
 
 router = Router(tags=["suppressions"])
+SuppressionReason = choice(Suppression.Reason)
+SuppressionScope = choice(Suppression.Scope)
 MAX_VALUES = 10_000
 
 
 class SuppressionOut(Schema):
     id: int
     value: str = Field(..., description="A normalized address, or a domain (every address at it).")
-    scope: Suppression.Scope
-    reason: Suppression.Reason
+    scope: SuppressionScope
+    reason: SuppressionReason
     source: str
     created_at: datetime
 
 
-class SuppressionIn(Schema):
+class SuppressionIn(Input):
     value: str = Field(..., max_length=320, description="An address, or a domain.")
-    reason: Suppression.Reason = Suppression.Reason.MANUAL
+    reason: SuppressionReason = Suppression.Reason.MANUAL
     source: str = Field("", max_length=200)
 
 
-class SuppressionsIn(Schema):
+class SuppressionsIn(Input):
     values: list[str] = Field(..., min_length=1, max_length=MAX_VALUES)
-    reason: Suppression.Reason = Suppression.Reason.MANUAL
+    reason: SuppressionReason = Suppression.Reason.MANUAL
     source: str = Field("", max_length=200)
 
 
@@ -128,7 +131,7 @@ def suppression_create_many(request, payload: SuppressionsIn):
 
 
 @router.delete("/{int:suppression_id}", response={204: None}, summary="Remove a suppression")
-def suppression_remove(request, suppression_id: int):
+def suppression_remove(request, suppression_id: PathId):
     """Sending to it is allowed again; contact statuses are left as they are."""
     suppression_services.suppression_remove(get_object_or_404(Suppression, pk=suppression_id))
     return Status(204, None)

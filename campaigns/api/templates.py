@@ -16,8 +16,10 @@ from campaigns.services import templates as template_services
 from campaigns.templating import InvalidContentError, TemplateRenderError
 from edm.rest.errors import Invalid
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["templates"])
+TemplateKind = choice(Template.Kind)
 
 Warnings = dict[str, list[str]]
 
@@ -25,7 +27,7 @@ Warnings = dict[str, list[str]]
 class TemplateOut(Schema):
     id: int
     name: str
-    kind: Template.Kind
+    kind: TemplateKind
     subject: str
     html: str
     text: str
@@ -40,26 +42,26 @@ class TemplateSavedOut(TemplateOut):
     )
 
 
-class TemplateIn(Schema):
+class TemplateIn(Input):
     name: str = Field(..., min_length=1, max_length=200)
-    kind: Template.Kind = Template.Kind.MESSAGE
+    kind: TemplateKind = Template.Kind.MESSAGE
     subject: str = Field("", max_length=998)
     html: str = ""
     text: str = Field("", description="Empty: read from the HTML.")
-    layout: int | None = Field(None, description="Id of a layout template to place the HTML in.")
+    layout: Id | None = Field(None, description="Id of a layout template to place the HTML in.")
 
 
-class TemplatePatch(Schema):
+class TemplatePatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
-    kind: Template.Kind | None = None
+    kind: TemplateKind | None = None
     subject: str | None = Field(None, max_length=998)
     html: str | None = None
     text: str | None = None
-    layout: int | None = None
+    layout: Id | None = None
 
 
-class PreviewIn(Schema):
-    contact: int | None = Field(None, description="Id of the contact to render for.")
+class PreviewIn(Input):
+    contact: Id | None = Field(None, description="Id of the contact to render for.")
     email: Email = Field("", description="Or an address (its contact's data is used if any).")
     name: Name = ""
     data: dict[str, Any] = Field({}, description="Merged over the contact's attributes.")
@@ -72,7 +74,7 @@ class PreviewOut(Schema):
 
 
 class TemplateFilter(PageParams):
-    kind: Template.Kind | None = None
+    kind: TemplateKind | None = None
 
 
 TemplatePage = page_schema(TemplateOut)
@@ -112,14 +114,19 @@ def template_create(request, payload: TemplateIn):
 
 
 @router.get("/{int:template_id}", response=TemplateOut, summary="Get a template")
-def template_get(request, template_id: int):
+def template_get(request, template_id: PathId):
     return get_object_or_404(Template, pk=template_id)
 
 
 @router.patch("/{int:template_id}", response=TemplateSavedOut, summary="Change a template")
-def template_update(request, template_id: int, payload: TemplatePatch):
+def template_update(request, template_id: PathId, payload: TemplatePatch):
     template = get_object_or_404(Template, pk=template_id)
-    given = payload.model_dump(exclude_unset=True)
+    # Null keeps a field as it is, except the layout, where it means "no layout".
+    given = {
+        name: value
+        for name, value in payload.model_dump(exclude_unset=True).items()
+        if value is not None or name == "layout"
+    }
     fields = {
         name: given.get(name, getattr(template, name))
         for name in ("name", "kind", "subject", "html", "text")
@@ -129,14 +136,14 @@ def template_update(request, template_id: int, payload: TemplatePatch):
 
 
 @router.delete("/{int:template_id}", response={204: None}, summary="Delete a template")
-def template_delete(request, template_id: int):
+def template_delete(request, template_id: PathId):
     """Campaigns keep the content they copied; a layout still in use answers 409."""
     template_services.template_delete(get_object_or_404(Template, pk=template_id))
     return Status(204, None)
 
 
 @router.post("/{int:template_id}/preview", response=PreviewOut, summary="Render for a contact")
-def template_render(request, template_id: int, payload: PreviewIn):
+def template_render(request, template_id: PathId, payload: PreviewIn):
     """What the contact (or address) would get; links to unsubscribe are inert placeholders."""
     template = get_object_or_404(Template.objects.select_related("layout"), pk=template_id)
     contact = None

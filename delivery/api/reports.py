@@ -15,13 +15,16 @@ from ninja import Field, Query, Router, Schema
 from campaigns.models import Campaign
 from delivery.models import Attempt, CampaignStats, Delivery, SiteStats
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import Id, PathId, choice
 
 router = Router(tags=["reports"])
+CampaignStatus = choice(Campaign.Status)
+DeliveryStatus = choice(Delivery.Status)
 
 
 class StatsOut(Schema):
     campaign: int
-    status: Campaign.Status
+    status: CampaignStatus
     audience: int = Field(..., description="Deliveries planned; the rest add up to it.")
     queued: int
     deferred: int
@@ -68,7 +71,7 @@ class DeliveryOut(Schema):
     contact: int | None = Field(..., validation_alias="contact_id")
     email: str
     site: str
-    status: Delivery.Status
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: dt.datetime | None
     last_code: int | None
@@ -85,12 +88,12 @@ class DeliveryDetailOut(DeliveryOut):
 
 
 class DeliveryFilter(PageParams):
-    status: Delivery.Status | None = None
+    status: DeliveryStatus | None = None
     email: str | None = Field(None, max_length=254, description="Exactly this address.")
 
 
 class BounceFilter(PageParams):
-    campaign: int | None = None
+    campaign: Id | None = None
     reason: str | None = Field(None, max_length=32)
     hard: bool | None = None
 
@@ -105,7 +108,7 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 @router.get("/campaigns/{int:campaign_id}/stats", response=StatsOut, summary="Campaign counters")
-def campaign_stats(request, campaign_id: int):
+def campaign_stats(request, campaign_id: PathId):
     """All zero until the campaign is planned (a few seconds after it starts)."""
     campaign = _campaign(campaign_id)
     stats = CampaignStats.objects.filter(campaign=campaign).first() or CampaignStats(
@@ -134,7 +137,7 @@ def campaign_stats(request, campaign_id: int):
 @router.get(
     "/campaigns/{int:campaign_id}/sites", response=SitePage, summary="Counters per destination"
 )
-def campaign_sites(request, campaign_id: int, page: Query[PageParams]):
+def campaign_sites(request, campaign_id: PathId, page: Query[PageParams]):
     """A site is a group of domains served by the same mail servers (all of Google's, …)."""
     return keyset_page(SiteStats.objects.filter(campaign=_campaign(campaign_id)), page)
 
@@ -144,7 +147,7 @@ def campaign_sites(request, campaign_id: int, page: Query[PageParams]):
     response=DeliveryPage,
     summary="A campaign's deliveries",
 )
-def campaign_deliveries(request, campaign_id: int, filters: Query[DeliveryFilter]):
+def campaign_deliveries(request, campaign_id: PathId, filters: Query[DeliveryFilter]):
     deliveries = Delivery.objects.filter(campaign=_campaign(campaign_id))
     if filters.status:
         deliveries = deliveries.filter(status=filters.status)
@@ -158,7 +161,7 @@ def campaign_deliveries(request, campaign_id: int, filters: Query[DeliveryFilter
     response=DeliveryDetailOut,
     summary="A delivery and its attempts",
 )
-def campaign_delivery(request, campaign_id: int, delivery_id: int):
+def campaign_delivery(request, campaign_id: PathId, delivery_id: PathId):
     delivery = get_object_or_404(Delivery, pk=delivery_id, campaign_id=campaign_id)
     # Attempts are bounded by the retry schedule: a few dozen within any retry window.
     delivery.attempt_log = list(Attempt.objects.filter(delivery=delivery).order_by("at", "id"))

@@ -37,27 +37,31 @@ from delivery.tx.accept import (
 from delivery.tx_message import Attachment
 from edm.rest.errors import BadRequest, Invalid, TooLarge
 from edm.rest.pagination import PageParams, keyset_page, page_schema
+from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["transactional"])
+TxMessageStatus = choice(TxMessage.Status)
 
 Email = Annotated[str, StringConstraints(max_length=320)]
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as the IETF draft's examples
 
 
-class RecipientIn(Schema):
+class RecipientIn(Input):
     email: Email
     name: str = Field("", max_length=255)
     data: dict[str, Any] = Field({}, description="Merged over the request's data.")
 
 
-class AttachmentIn(Schema):
+class AttachmentIn(Input):
     filename: str = Field(..., min_length=1, max_length=255)
     content_type: str = Field("", max_length=127, description="Guessed from the name if empty.")
     content: str = Field(..., description="The file, base64-encoded.")
 
 
-class TxIn(Schema):
-    template: int | str = Field(..., description="A message template's id or name.")
+class TxIn(Input):
+    template: Id | Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        ..., description="A message template's id or name."
+    )
     from_email: Email
     from_name: str = Field("", max_length=200)
     reply_to: Email = ""
@@ -78,7 +82,7 @@ class TxIn(Schema):
 class TxMessageBriefOut(Schema):
     id: int
     email: str
-    status: TxMessage.Status = Field(..., description="queued, or refused (see reason).")
+    status: TxMessageStatus = Field(..., description="queued, or refused (see reason).")
     reason: str
 
 
@@ -93,7 +97,7 @@ class TxMessageOut(Schema):
     template: str
     email: str
     name: str
-    status: TxMessage.Status
+    status: TxMessageStatus
     reason: str
     hard: bool | None
     site: str
@@ -117,7 +121,7 @@ class TxMessageDetailOut(TxMessageOut):
 
 
 class TxFilter(PageParams):
-    status: TxMessage.Status | None = None
+    status: TxMessageStatus | None = None
     email: str | None = Field(None, max_length=254, description="Exactly this address.")
 
 
@@ -207,7 +211,7 @@ def tx_index(request, filters: Query[TxFilter]):
 @router.get(
     "/tx/{int:message_id}", response=TxMessageDetailOut, summary="A message and its attempts"
 )
-def tx_get(request, message_id: int):
+def tx_get(request, message_id: PathId):
     message = get_object_or_404(TxMessage.objects.select_related("request"), pk=message_id)
     # Bounded by the retry schedule: a few dozen attempts within the retry window.
     message.attempt_log = list(TxAttempt.objects.filter(message=message).order_by("at", "id"))

@@ -22,12 +22,13 @@ from ninja import Field, Schema
 from pydantic import create_model
 
 from edm.rest.errors import Invalid
+from edm.rest.types import Input
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
-class PageParams(Schema):
+class PageParams(Input):
     after: str | None = Field(None, description="The `next` cursor of the previous page.")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items on this page.")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.test import Client
+
 from campaigns.models import ContactList
 from tests.api.conftest import assert_error
 from tests.factories import make_list
@@ -39,9 +41,11 @@ def test_an_unknown_object_is_404(api):
     assert_error(api.get("/lists/999999"), 404, "not_found")
 
 
-def test_an_unknown_path_under_api_is_a_json_404(api, client):
+def test_an_unknown_path_under_api_is_a_json_404_even_for_a_post(api):
     assert_error(api.get("/no/such/thing"), 404, "not_found")
-    assert_error(client.post("/api/lists/1/nothing"), 404, "not_found")
+    strict = Client(enforce_csrf_checks=True)  # as a real client: no CSRF page instead
+    assert_error(strict.post("/api/lists/x/y"), 404, "not_found")
+    assert_error(strict.delete("/api/lists/null"), 404, "not_found")
 
 
 def test_the_api_root_says_where_the_docs_are(client, db):
@@ -74,3 +78,21 @@ def test_the_openapi_schema_documents_the_error_shape_on_every_operation(client,
         for method, operation in operations.items():
             for status in ("401", "404", "422", "429"):
                 assert status in operation["responses"], (method, path, status)
+
+
+def test_a_nul_character_is_422_not_a_database_error(api):
+    assert_error(api.post("/lists", {"name": "bad\x00name"}), 422, "invalid", {"name"})
+    error = assert_error(
+        api.post("/contacts", {"email": "a@shop.example", "attributes": {"k": "v\x00"}}),
+        422,
+        "invalid",
+        {"attributes"},
+    )
+    assert "NUL" in error["fields"]["attributes"][0]
+
+
+def test_an_id_beyond_64_bits_is_422_not_an_overflow(api):
+    assert_error(api.get(f"/lists/{2**64}"), 422, "invalid", {"list_id"})
+    assert_error(
+        api.post("/contacts", {"email": "a@shop.example", "lists": [2**64]}), 422, "invalid"
+    )
