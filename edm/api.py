@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
 from campaigns.api import campaigns, contacts, imports, lists, suppressions, templates
+from campaigns.emails import InvalidEmailError
 from campaigns.importing.errors import BadFileError
 from campaigns.services.campaigns import CampaignInvalidError, CampaignStateError
 from campaigns.services.contacts import ContactExistsError
@@ -41,6 +42,7 @@ DOMAIN_ERRORS = {
     CampaignInvalidError: 422,
     TemplateInvalidError: 422,
     BadFileError: 422,
+    InvalidEmailError: 422,  # routers name the field; this answers any they do not catch
     TxInvalidError: 422,
     IdempotencyKeyReusedError: 422,
     TxTooLargeError: 413,

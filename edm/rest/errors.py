@@ -29,7 +29,6 @@ CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
-    405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
     422: "invalid",
@@ -103,14 +102,10 @@ def document(schema: dict) -> dict:
     """The OpenAPI schema with the error shape among its components and every error answer
     (DOCUMENTED) on every operation."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in (
-        ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
-        .pop("$defs", {})
-        .items()
-    ):
+    error_out = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in error_out.pop("$defs", {}).items():
         components.setdefault(name, definition)
-    components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
-    components["ErrorOut"].pop("$defs", None)
+    components["ErrorOut"] = error_out
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -123,6 +118,7 @@ def document(schema: dict) -> dict:
 def error_response(
     api: NinjaAPI, request: HttpRequest, status: int, message: str, fields: Fields | None = None
 ) -> HttpResponse:
+    """An answer in the error shape, its code from the status."""
     body = {
         "error": {"code": CODES.get(status, "error"), "message": message, "fields": fields or {}}
     }
@@ -133,11 +129,11 @@ def install(api: NinjaAPI, domain_errors: Mapping[type[Exception], int]) -> None
     """Answer every exception in the error shape; `domain_errors` maps service errors to statuses
     (their message is the user's message, and a `problems` mapping, if any, the fields)."""
 
-    def handler(status: int | None) -> Callable:
+    def handler(status: int) -> Callable:
         def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
-            fields = getattr(exc, "problems", None)
-            fields = {str(k): [str(p) for p in v] for k, v in fields.items()} if fields else None
-            return error_response(api, request, status or 400, str(exc), fields)
+            problems = getattr(exc, "problems", None) or {}
+            fields = {str(k): [str(p) for p in found] for k, found in problems.items()}
+            return error_response(api, request, status, str(exc), fields)
 
         return handle
 
