@@ -6,6 +6,7 @@ from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
 from delivery.models.reports import CampaignStats, MinuteStats, SiteStats
 from delivery.models.senders import SenderDomain, SiteSetting
+from delivery.models.transactional import TxAttempt, TxMessage, TxRequest
 
 __all__ = [
     "Attempt",
@@ -19,4 +20,7 @@ __all__ = [
     "SenderDomain",
     "SiteSetting",
     "SiteStats",
+    "TxAttempt",
+    "TxMessage",
+    "TxRequest",
 ]
