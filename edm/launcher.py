@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import fcntl
 import os
 import signal
@@ -130,6 +131,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.pump = threading.Thread(target=self._pump, args=(output,), daemon=True)
         self.pump.start()
@@ -149,6 +151,14 @@ class Child:
     def signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signum)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be killed if the launcher itself is killed (SIGKILL gives it
+    no chance to stop its children), so nothing is ever left behind. Linux's PR_SET_PDEATHSIG."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 class Launcher:

@@ -169,3 +169,17 @@ def test_a_child_that_dies_stops_the_whole_run(launch):
     assert run.popen.wait(timeout=15) == 1
     assert "exited unexpectedly" in run.rest()
     assert processes_marked(run.marker) == []
+
+
+def test_killing_the_launcher_itself_takes_its_children_along(launch):
+    run = launch()
+    run.wait_until_serving()
+    run.wait_for("Listening on")
+    assert len(processes_marked(run.marker)) >= 5  # launcher, redis, web, workers, cron…
+
+    run.popen.kill()  # SIGKILL: the launcher cannot stop anything itself
+    run.popen.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while processes_marked(run.marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_marked(run.marker) == []
