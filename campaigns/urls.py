@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.views import contacts, imports, lists, placeholders, suppressions
+from campaigns.views import contacts, imports, lists, placeholders, reports, suppressions
 
 app_name = "campaigns"
 
@@ -37,5 +37,31 @@ urlpatterns = [
         name="suppression_remove",
     ),
     path("templates/", placeholders.template_index, name="template_index"),
-    path("campaigns/", placeholders.campaign_index, name="campaign_index"),
+    path("campaigns/", reports.campaign_index, name="campaign_index"),
+    path("campaigns/<int:pk>/report/", reports.campaign_report, name="campaign_report"),
+    path(
+        "campaigns/<int:pk>/report/live.json",
+        reports.campaign_report_live,
+        name="campaign_report_live",
+    ),
+    *(
+        path(
+            f"campaigns/<int:pk>/report/{action}/",
+            reports.campaign_control,
+            {"action": action},
+            name=f"campaign_report_{action}",
+        )
+        for action in reports.CONTROLS
+    ),
+    path(
+        "campaigns/<int:pk>/report/recipients/",
+        reports.campaign_recipients,
+        name="campaign_recipients",
+    ),
+    path(
+        "campaigns/<int:pk>/report/deliveries.csv",
+        reports.campaign_export,
+        name="campaign_export",
+    ),
+    path("contacts/<int:pk>/history/", reports.contact_history, name="contact_history"),
 ]

@@ -22,7 +22,14 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from delivery import counters
 from delivery.bounce_effects import BouncedRecipient, bounced_recipients_apply
-from delivery.models import Attempt, CampaignStats, Delivery, MinuteStats, SiteStats
+from delivery.models import (
+    Attempt,
+    CampaignStats,
+    Delivery,
+    MinuteStats,
+    ReasonStats,
+    SiteStats,
+)
 from delivery.sending import Outcome, Result
 
 Status = Delivery.Status
@@ -63,6 +70,7 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
     bounced: list[BouncedRecipient] = []
     tally: Counter[str] = Counter()
     per_minute: Counter[tuple[dt.datetime, str]] = Counter()
+    reasons: Counter[tuple[str, bool]] = Counter()
     for result in attempted:
         delivery = deliveries.get(result.delivery_id)
         if delivery is None or delivery.status != Status.QUEUED:
@@ -71,6 +79,7 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
         tally[status] += 1
         if status == Status.BOUNCED:
             tally["bounced_hard" if result.hard else "bounced_soft"] += 1
+            reasons[(result.reason, bool(result.hard))] += 1
             bounced.append(
                 BouncedRecipient(
                     delivery.pk, delivery.contact_id, delivery.email, result.reason, result.hard
@@ -113,6 +122,7 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
         )
         Attempt.objects.bulk_create(_attempts(attempted, deliveries), batch_size=500)
         _count(campaign.pk, site, tally, per_minute, attempted)
+        _count_reasons(campaign.pk, reasons)
         bounced_recipients_apply(campaign, bounced)
     return Recorded(
         sent=tally[Status.SENT],
@@ -219,4 +229,16 @@ def _count(
         key_columns=["campaign_id", "minute"],
         rows=[{"campaign_id": campaign_id, "minute": m, **row} for m, row in minutes.items()],
         increment_columns=["sent", "deferred", "bounced"],
+    )
+
+
+def _count_reasons(campaign_id: int, reasons: Counter[tuple[str, bool]]) -> None:
+    counters.add_many(
+        ReasonStats,
+        key_columns=["campaign_id", "reason", "hard"],
+        rows=[
+            {"campaign_id": campaign_id, "reason": reason, "hard": hard, "bounced": n}
+            for (reason, hard), n in reasons.items()
+        ],
+        increment_columns=["bounced"],
     )

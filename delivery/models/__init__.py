@@ -3,7 +3,7 @@
 from delivery.models.deliveries import Attempt, Batch, Delivery
 from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
-from delivery.models.reports import CampaignStats, MinuteStats, SiteStats
+from delivery.models.reports import CampaignStats, MinuteStats, ReasonStats, SiteStats
 from delivery.models.senders import SenderDomain, SiteSetting
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Delivery",
     "InboundMessage",
     "MinuteStats",
+    "ReasonStats",
     "SenderDomain",
     "SiteSetting",
     "SiteStats",

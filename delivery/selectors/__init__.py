@@ -1,0 +1,1 @@
+"""Reading for the dashboards: selectors that answer pages from aggregates, never counts."""
