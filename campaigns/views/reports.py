@@ -26,7 +26,8 @@ STATUS_FILTERS = [("", "All"), *Campaign.Status.choices]
 # The report's regions the live endpoint renders again: name -> template.
 LIVE_REGIONS = {
     "summary": "campaigns/report/_summary.html",
-    "breakdown": "campaigns/report/_breakdown.html",
+    "sites": "campaigns/report/_sites.html",
+    "reasons": "campaigns/report/_reasons.html",
     "events": "campaigns/report/_events.html",
 }
 CONTROLS = {

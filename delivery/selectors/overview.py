@@ -23,7 +23,7 @@ from delivery.selectors.counters import (
     stats_of,
 )
 from delivery.selectors.queues import QueueStatus, queue_status
-from delivery.selectors.reports import CONTENT_FIELDS, RECENT_MINUTES, CampaignRow
+from delivery.selectors.reports import CONTENT_FIELDS, CampaignRow, recent_pace
 from delivery.selectors.sites import site_states
 from delivery.throttle import SiteState
 
@@ -61,7 +61,7 @@ class Alarm:
 class Overview:
     sent_today: int
     sent_this_week: int
-    per_minute: float  # answers per minute over the last RECENT_MINUTES whole minutes
+    per_minute: float  # answers a minute over the last minutes (reports.recent_pace)
     last_hour: list[MinuteCount]
     queues: QueueStatus
     deferred_backlog: int
@@ -91,16 +91,15 @@ def overview_get(*, now: dt.datetime | None = None) -> Overview:
         today=Sum("sent", filter=Q(minute__gte=today)),
     )
     last_hour = _last_hour(now)
-    this_minute = now.replace(second=0, microsecond=0)
-    recent_from = this_minute - dt.timedelta(minutes=RECENT_MINUTES)
-    recent = [m for m in last_hour if recent_from <= m.minute < this_minute]
     backlog = CampaignStats.objects.filter(campaign__status=Status.SENDING).aggregate(
         n=Sum("deferred")
     )["n"]
     return Overview(
         sent_today=sent["today"] or 0,
         sent_this_week=sent["week"] or 0,
-        per_minute=sum(m.sent + m.deferred + m.bounced for m in recent) / RECENT_MINUTES,
+        per_minute=recent_pace(
+            [(m.minute, m.sent + m.deferred + m.bounced) for m in last_hour], now=now
+        ),
         last_hour=last_hour,
         queues=queue_status(),
         deferred_backlog=backlog or 0,

@@ -31,7 +31,7 @@ from delivery.throttle import SiteState
 
 Status = Campaign.Status
 FINAL = frozenset({Status.FINISHED, Status.CANCELLED})
-RECENT_MINUTES = 5  # throughput and ETA are read over the last complete minutes
+RECENT_MINUTES = 5  # the pace (and the ETA) is read over the last minutes
 CHART_POINTS = 720  # at most this many points on the throughput chart (12 hours of minutes)
 SITE_ROWS = 25  # sites shown one by one; the rest are summed in one row
 EVENTS = 20
@@ -90,7 +90,7 @@ class Throughput:
     deferred: list[float]
     bounced: list[float]
     bucket: int  # minutes per point: 1 until the campaign's life exceeds CHART_POINTS minutes
-    recent_per_minute: float  # answers per minute over the last RECENT_MINUTES whole minutes
+    recent_per_minute: float  # answers a minute over the last RECENT_MINUTES (recent_pace)
 
     def as_dict(self) -> dict[str, object]:
         """uPlot's column layout: x in seconds since the epoch, then one list per series."""
@@ -211,18 +211,19 @@ def campaign_in_flight(campaign: Campaign) -> int:
 
 
 def campaign_throughput(campaign: Campaign, *, now: dt.datetime) -> Throughput:
-    """The campaign's outcomes per minute from its first to its last minute (one query)."""
+    """The campaign's outcomes per minute from its first minute to its last (to the current
+    minute while it sends), and its recent pace (one query)."""
     rows = list(
         MinuteStats.objects.filter(campaign=campaign)
         .order_by("minute")
         .values_list("minute", "sent", "deferred", "bounced")
     )
-    this_minute = now.replace(second=0, microsecond=0)
-    recent_from = this_minute - dt.timedelta(minutes=RECENT_MINUTES)
-    recent = sum(s + d + b for minute, s, d, b in rows if recent_from <= minute < this_minute)
+    pace = recent_pace([(m, s + d + b) for m, s, d, b in rows], now=now, since=campaign.started_at)
     if not rows:
-        return Throughput([], [], [], [], 1, 0.0)
+        return Throughput([], [], [], [], 1, pace)
     first, last = rows[0][0], rows[-1][0]
+    if campaign.status == Status.SENDING:
+        last = max(last, now.replace(second=0, microsecond=0))
     span = int((last - first).total_seconds() // 60) + 1
     bucket = max(1, math.ceil(span / CHART_POINTS))
     points = math.ceil(span / bucket)
@@ -233,7 +234,23 @@ def campaign_throughput(campaign: Campaign, *, now: dt.datetime) -> Throughput:
         deferred[i] += d / bucket
         bounced[i] += b / bucket
     starts = [first + dt.timedelta(minutes=i * bucket) for i in range(points)]
-    return Throughput(starts, sent, deferred, bounced, bucket, recent / RECENT_MINUTES)
+    return Throughput(starts, sent, deferred, bounced, bucket, pace)
+
+
+def recent_pace(
+    per_minute: list[tuple[dt.datetime, int]],
+    *,
+    now: dt.datetime,
+    since: dt.datetime | None = None,
+) -> float:
+    """Messages a minute over the last RECENT_MINUTES (or since `since`, when later), the
+    current minute included; a window shorter than a minute counts as one minute."""
+    start = now - dt.timedelta(minutes=RECENT_MINUTES)
+    if since is not None and since > start:
+        start = since
+    first_minute = start.replace(second=0, microsecond=0)
+    count = sum(n for minute, n in per_minute if first_minute <= minute <= now)
+    return count / max((now - start).total_seconds() / 60, 1.0)
 
 
 def campaign_eta(

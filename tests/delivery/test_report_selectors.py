@@ -91,16 +91,36 @@ def test_a_long_campaigns_throughput_is_averaged_into_fewer_points():
 
 def test_eta_is_the_queued_deliveries_at_the_pace_of_the_last_five_minutes():
     campaign = make_campaign(lists=[make_list()], status=Campaign.Status.SENDING)
-    # five whole minutes before NOW's minute: 100 answers a minute; the current minute and
-    # older minutes do not count
+    # 12:00:30 looks back to 11:55:30: the minutes 11:55 to 12:00 count, 11:51 does not.
     minute_rows(campaign, {-9: (900, 0, 0), **{-i: (90, 5, 5) for i in range(1, 6)}})
-    minute_rows(campaign, {0: (1000, 0, 0)})
+    minute_rows(campaign, {0: (500, 0, 0)})
     chart = campaign_throughput(campaign, now=NOW)
-    assert chart.recent_per_minute == 100.0
+    assert chart.recent_per_minute == 200.0
     eta = campaign_eta(campaign, Counters(audience=2000, queued=1000), chart, now=NOW)
-    assert eta == NOW + dt.timedelta(minutes=10)
+    assert eta == NOW + dt.timedelta(minutes=5)
     campaign.status = Campaign.Status.PAUSED
     assert campaign_eta(campaign, Counters(audience=2000, queued=1000), chart, now=NOW) is None
+
+
+def test_a_campaign_started_seconds_ago_is_paced_over_at_least_a_minute():
+    campaign = make_campaign(
+        lists=[make_list()],
+        status=Campaign.Status.SENDING,
+        started_at=NOW - dt.timedelta(seconds=20),
+    )
+    minute_rows(campaign, {0: (150, 0, 0)})
+    chart = campaign_throughput(campaign, now=NOW)
+    assert chart.recent_per_minute == 150.0
+    assert chart.sent == [150.0]
+
+
+def test_a_sending_campaigns_chart_runs_to_the_current_minute():
+    campaign = make_campaign(lists=[make_list()], status=Campaign.Status.SENDING)
+    minute_rows(campaign, {-3: (10, 0, 0)})
+    assert campaign_throughput(campaign, now=NOW).sent == [10, 0, 0, 0]
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.FINISHED)
+    campaign.refresh_from_db()
+    assert campaign_throughput(campaign, now=NOW).sent == [10]
 
 
 def test_recording_counts_bounces_by_reason_and_hard_or_soft(redis_db):
