@@ -244,9 +244,7 @@ def generated() -> bool:
     """Whether the data is already there (generating it takes a few minutes)."""
     from delivery.models import CampaignStats
 
-    return CampaignStats.objects.filter(
-        campaign__name=BIG_CAMPAIGN, audience=DELIVERIES
-    ).exists()
+    return CampaignStats.objects.filter(campaign__name=BIG_CAMPAIGN, audience=DELIVERIES).exists()
 
 
 def generate(*, report=print) -> None:

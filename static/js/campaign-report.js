@@ -1,12 +1,14 @@
 // The campaign report updates itself: every few seconds it fetches the live endpoint (JSON
-// with the report's HTML regions and the chart's data) and swaps them in place. It stops once
-// the campaign is finished or cancelled.
+// with the report's HTML regions and the chart's data) and swaps them in place. Once the
+// campaign is finished or cancelled it keeps looking, slowly: bounces, complaints and
+// unsubscribes still come in for days.
 (function () {
   "use strict";
   var root = document.querySelector("[data-report-live]");
   if (!root) return;
   var url = root.getAttribute("data-report-live");
-  var EVERY = 2000; // ms between updates
+  var EVERY = 2000; // ms between updates while the campaign may send
+  var EVERY_FINAL = 20000; // ms between updates once it is over
   var chartElement = document.getElementById("throughput-chart");
   var chart = window.EdmCharts.throughput(
     chartElement, JSON.parse(document.getElementById("throughput-data").textContent)
@@ -34,10 +36,10 @@
       })
       .then(function (data) {
         apply(data);
-        if (!data.final) window.setTimeout(poll, EVERY);
+        window.setTimeout(poll, data.final ? EVERY_FINAL : EVERY);
       })
       .catch(function () { window.setTimeout(poll, EVERY * 3); }); // server restarting: keep trying
   }
 
-  if (root.getAttribute("data-final") !== "true") window.setTimeout(poll, EVERY);
+  window.setTimeout(poll, root.getAttribute("data-final") === "true" ? EVERY_FINAL : EVERY);
 })();
