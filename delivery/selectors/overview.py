@@ -98,7 +98,8 @@ def overview_get(*, now: dt.datetime | None = None) -> Overview:
         sent_today=sent["today"] or 0,
         sent_this_week=sent["week"] or 0,
         per_minute=recent_pace(
-            [(m.minute, m.sent + m.deferred + m.bounced) for m in last_hour], now=now
+            [(m.minute.timestamp(), m.sent + m.deferred + m.bounced) for m in last_hour],
+            now=now.timestamp(),
         ),
         last_hour=last_hour,
         queues=queue_status(),
