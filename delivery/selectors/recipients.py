@@ -79,16 +79,19 @@ def campaign_recipients_find(
     campaign: Campaign, query: str, *, limit: int = LOOKUP_ROWS
 ) -> list[RecipientRow]:
     """The campaign's deliveries whose email starts with `query` (as typed, or lower-cased:
-    domains are stored lower-case, local parts as written), in email order."""
+    domains are stored lower-case, local parts as written), in email order.
+
+    One range scan of the (campaign, email) index per spelling, each stopping after `limit`
+    rows: an OR of both would read every match of a one-letter query before sorting.
+    """
     query = query.strip()
     if not query:
         return []
-    deliveries = list(
-        Delivery.objects.filter(campaign=campaign)
-        .filter(_starts_with(query) | _starts_with(query.lower()))
-        .order_by("email")[:limit]
-    )
-    return _with_attempts(deliveries)
+    found: dict[int, Delivery] = {}
+    for prefix in dict.fromkeys([query, query.lower()]):
+        deliveries = Delivery.objects.filter(campaign=campaign).filter(_starts_with(prefix))
+        found |= {d.pk: d for d in deliveries.order_by("email")[:limit]}
+    return _with_attempts(sorted(found.values(), key=lambda d: d.email)[:limit])
 
 
 @dataclass(frozen=True)
