@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns.exports import csv_chunks
 from campaigns.models import Campaign, Contact
 from campaigns.services import campaigns as campaign_services
+from delivery.selectors.campaigns import CONTENT_FIELDS, campaign_list_page
 from delivery.selectors.recipients import (
     EXPORT_HEADER,
     LOOKUP_ROWS,
@@ -20,7 +21,7 @@ from delivery.selectors.recipients import (
     campaign_recipients_find,
     contact_history_page,
 )
-from delivery.selectors.reports import CONTENT_FIELDS, campaign_list_page, campaign_report_get
+from delivery.selectors.reports import campaign_report_get
 
 STATUS_FILTERS = [("", "All"), *Campaign.Status.choices]
 # The report's regions the live endpoint renders again: name -> template.

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery.models import CampaignStats, MinuteStats, SiteStats
+from delivery.selectors.campaigns import CONTENT_FIELDS, CampaignRow
 from delivery.selectors.counters import (
     COMPLAINT_ALARM_ONE_IN,
     HARD_BOUNCE_ALARM_ONE_IN,
@@ -23,7 +24,7 @@ from delivery.selectors.counters import (
     stats_of,
 )
 from delivery.selectors.queues import QueueStatus, queue_status
-from delivery.selectors.reports import CONTENT_FIELDS, CampaignRow, recent_pace
+from delivery.selectors.reports import recent_pace
 from delivery.selectors.sites import site_states
 from delivery.throttle import SiteState
 

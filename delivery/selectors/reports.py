@@ -1,4 +1,4 @@
-"""A campaign's report and the campaign list, read from the counters the engine keeps.
+"""A campaign's report, read from the counters the engine keeps.
 
 Every query here reads aggregate rows (CampaignStats, SiteStats, MinuteStats) or a bounded
 number of rows through an index, so a page costs the same number of queries, and about the
@@ -25,7 +25,7 @@ from delivery.models import (
     ReasonStats,
     SiteStats,
 )
-from delivery.selectors.counters import Counters, stats_of
+from delivery.selectors.counters import Counters
 from delivery.selectors.sites import site_states
 from delivery.throttle import SiteState
 
@@ -35,9 +35,6 @@ RECENT_MINUTES = 5  # the pace (and the ETA) is read over the last minutes
 CHART_POINTS = 720  # at most this many points on the throughput chart (12 hours of minutes)
 SITE_ROWS = 25  # sites shown one by one; the rest are summed in one row
 EVENTS = 20
-LIST_PAGE = 25
-# A campaign's content can be tens of kilobytes; report pages never show it.
-CONTENT_FIELDS = ("html", "text")
 
 # The bounce taxonomy's names (delivery/bounces/reasons.py) in words a marketer reads.
 REASON_LABELS = {
@@ -364,36 +361,3 @@ def campaign_events(
         "text",
     )[:limit]
     return [Event(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class CampaignRow:
-    campaign: Campaign
-    counters: Counters
-
-
-@dataclass(frozen=True)
-class CampaignPage:
-    rows: list[CampaignRow]
-    next_before: int | None  # the `before` cursor of the next page; None on the last page
-    by_status: dict[str, int]  # how many campaigns each status filter would show
-
-
-def campaign_list_page(
-    *, status: str = "", before: int | None = None, size: int = LIST_PAGE
-) -> CampaignPage:
-    """Campaigns newest first with their counters, after a keyset cursor (3 queries)."""
-    campaigns = Campaign.objects.select_related("stats").defer(*CONTENT_FIELDS).order_by("-id")
-    if status:
-        campaigns = campaigns.filter(status=status)
-    if before is not None:
-        campaigns = campaigns.filter(id__lt=before)
-    found = list(campaigns[: size + 1])
-    rows = [CampaignRow(c, Counters.of(stats_of(c))) for c in found[:size]]
-    counts = dict(
-        Campaign.objects.order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    return CampaignPage(rows, rows[-1].campaign.pk if len(found) > size else None, counts)

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, Contact
+from delivery.bounces.reasons import Reason
 from delivery.dispatch import throttle
 from delivery.limits import SiteLimits
 from delivery.models import CampaignStats, MinuteStats, ReasonStats
@@ -18,6 +19,7 @@ from delivery.selectors.queues import queue_status
 from delivery.selectors.recipients import EXPORT_HEADER, campaign_deliveries_iter
 from delivery.selectors.reports import (
     CHART_POINTS,
+    REASON_LABELS,
     campaign_eta,
     campaign_events,
     campaign_throughput,
@@ -185,3 +187,9 @@ def test_latest_events_read_attempts_up_to_the_last_recorded_result(redis_db):
         "a@mail.example"
     ]
     assert campaign_events(campaign, until=timezone.now() - dt.timedelta(hours=2)) == []
+
+
+def test_every_bounce_reason_has_words_for_the_reasons_chart():
+    assert {reason.value for reason in Reason} - {"feedback", "vacation", "delivered"} <= set(
+        REASON_LABELS
+    )
