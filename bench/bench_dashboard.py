@@ -99,10 +99,11 @@ def run(options: argparse.Namespace) -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
+    version = connection.cursor().connection.info.server_version
     print(
         f"{Delivery.objects.count():,} deliveries, {Attempt.objects.count():,} attempts, "
-        f"{Campaign.objects.count():,} campaigns, PostgreSQL "
-        f"{connection.cursor().connection.info.server_version}; {options.rounds} rounds"
+        f"{Campaign.objects.count():,} campaigns, PostgreSQL {version // 10000}.{version % 100}; "
+        f"{options.rounds} rounds"
     )
 
     def pages(campaign: Campaign) -> dict[str, str]:
