@@ -17,6 +17,7 @@ from campaigns.models import Campaign, Contact
 from delivery.dispatch import throttle
 from delivery.models import Batch, CampaignStats, Delivery, MinuteStats, SiteSetting
 from tests.factories import make_campaign, make_list
+from tests.net import free_port
 from tests.report_factories import planned_campaign, record
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +184,16 @@ def test_sites_table_shows_sent_deferred_limits_and_throttle_state(admin_client,
     assert "slowed" in other
     assert "0 / 2" in other  # the default 5 connections, halved
     assert "451 4.7.1 Try again later" in other  # the last reply of the site
+
+
+def test_the_report_renders_with_site_states_unknown_when_redis_does_not_answer(
+    admin_client, autumn, settings
+):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    response = admin_client.get(reverse("campaigns:campaign_report", args=[autumn.pk]))
+    assert response.status_code == 200
+    assert all(row.state is None for row in response.context["report"].sites.rows)
+    assert "unknown" in text_of(response.content.decode())
 
 
 def test_sites_beyond_the_shown_ones_are_summed_in_one_row(admin_client, redis_db):

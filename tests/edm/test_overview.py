@@ -16,6 +16,7 @@ from delivery.dispatch import throttle
 from delivery.models import CampaignStats, MinuteStats, SiteStats
 from delivery.selectors.overview import alarms, overview_get
 from tests.factories import make_campaign, make_list
+from tests.net import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,17 @@ def test_overview_queries_do_not_grow_with_campaigns_and_sites(
         minutes(campaign, {timezone.now().replace(second=0, microsecond=0): i})
     with django_assert_max_num_queries(OVERVIEW_QUERIES):
         assert admin_client.get(reverse("overview")).status_code == 200
+
+
+def test_the_overview_still_renders_when_redis_does_not_answer(admin_client, settings):
+    campaign = campaign_with_stats("Autumn sale", deferred=3)
+    SiteStats.objects.create(campaign=campaign, site="slow.example", deferred=3)
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    response = admin_client.get(reverse("overview"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Redis did not answer" in html
+    assert "slow.example" in html and "unknown" in html
 
 
 def test_a_real_worker_shows_as_alive(rq_worker, admin_client):
