@@ -41,13 +41,12 @@ def normalize_email(text: str) -> Address:
     text = text.strip()
     plain = _PLAIN.fullmatch(text) if len(text) <= _MAX_LENGTH else None
     if plain is not None:
-        domain = plain["domain"].lower()
-        if (
-            "--" not in domain  # "xn--" labels are IDNA and need checking
-            and domain.rpartition(".")[2] not in _SPECIAL_TLDS
-            and plain["local"].lower() not in _MAILBOX_NAMES
-        ):
-            return Address(f"{plain['local']}@{domain}", domain)
+        local, domain = plain.groups()
+        lowered = _plain_domains.get(domain)
+        if lowered is None:
+            lowered = _plain_domain(domain)
+        if lowered and local.lower() not in _MAILBOX_NAMES:
+            return Address(f"{local}@{lowered}", lowered)
     if not text:
         raise InvalidEmailError("no email address")
     try:
@@ -55,6 +54,22 @@ def normalize_email(text: str) -> Address:
     except EmailNotValidError as exc:
         raise InvalidEmailError(str(exc)) from None
     return Address(valid.normalized, valid.domain)
+
+
+# Files hold many addresses at few domains: each domain's fast-path verdict is kept.
+_plain_domains: dict[str, str] = {}
+
+
+def _plain_domain(domain: str) -> str:
+    """The domain lower-cased if the fast path may take it, else "" (ask email-validator)."""
+    lowered = domain.lower()
+    # "xn--" labels are IDNA and need checking; special-use names are refused.
+    if "--" in lowered or lowered.rpartition(".")[2] in _SPECIAL_TLDS:
+        lowered = ""
+    if len(_plain_domains) > 100_000:
+        _plain_domains.clear()
+    _plain_domains[domain] = lowered
+    return lowered
 
 
 def normalize_domain(text: str) -> str:

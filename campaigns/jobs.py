@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from campaigns.services import imports
+from campaigns.services import import_runner
 
 
 def import_contacts(import_id: int) -> None:
     """Run import `import_id` (queued by `import_start`); safe to run again after a crash."""
-    imports.import_run(import_id)
+    import_runner.import_run(import_id)

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from campaigns.views import contacts, imports, lists, placeholders, reports, suppressions
+from campaigns import links
+from campaigns.views import (
+    campaign_actions,
+    campaigns,
+    contacts,
+    imports,
+    lists,
+    previews,
+    public,
+    reports,
+    suppressions,
+    templates,
+)
 
 app_name = "campaigns"
 
@@ -29,6 +41,7 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/progress.json", imports.import_progress_json, name="import_progress"),
     path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<int:pk>/resume/", imports.import_resume, name="import_resume"),
     path("imports/<int:pk>/rejected.csv", imports.import_rejected, name="import_rejected"),
     path("suppressions/", suppressions.suppression_index, name="suppression_index"),
     path(
@@ -36,8 +49,52 @@ urlpatterns = [
         suppressions.suppression_remove,
         name="suppression_remove",
     ),
-    path("templates/", placeholders.template_index, name="template_index"),
+    path("templates/", templates.template_index, name="template_index"),
+    path("templates/new/", templates.template_create, name="template_create"),
+    path("templates/<int:pk>/", templates.template_edit, name="template_edit"),
+    path("templates/<int:pk>/delete/", templates.template_delete, name="template_delete"),
+    path("templates/<int:pk>/duplicate/", templates.template_duplicate, name="template_duplicate"),
+    path("templates/preview/", previews.template_preview, name="template_preview"),
+    path(
+        "templates/preview/<str:slot>.html",
+        previews.template_preview_html,
+        name="template_preview_html",
+    ),
+    path(
+        "templates/preview/contacts.json",
+        previews.template_preview_contacts,
+        name="template_preview_contacts",
+    ),
     path("campaigns/", reports.campaign_index, name="campaign_index"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/audience.json", campaigns.campaign_audience, name="campaign_audience"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path(
+        "campaigns/<int:pk>/preview.html",
+        campaigns.campaign_preview_html,
+        name="campaign_preview_html",
+    ),
+    path("campaigns/<int:pk>/start/", campaign_actions.campaign_start, name="campaign_start"),
+    path(
+        "campaigns/<int:pk>/schedule/", campaign_actions.campaign_schedule, name="campaign_schedule"
+    ),
+    path(
+        "campaigns/<int:pk>/unschedule/",
+        campaign_actions.campaign_unschedule,
+        name="campaign_unschedule",
+    ),
+    path("campaigns/<int:pk>/pause/", campaign_actions.campaign_pause, name="campaign_pause"),
+    path("campaigns/<int:pk>/resume/", campaign_actions.campaign_resume, name="campaign_resume"),
+    path("campaigns/<int:pk>/cancel/", campaign_actions.campaign_cancel, name="campaign_cancel"),
+    path(
+        "campaigns/<int:pk>/duplicate/",
+        campaign_actions.campaign_duplicate,
+        name="campaign_duplicate",
+    ),
+    path(
+        "campaigns/<int:pk>/test/", campaign_actions.campaign_test_send, name="campaign_test_send"
+    ),
     path("campaigns/<int:pk>/report/", reports.campaign_report, name="campaign_report"),
     path(
         "campaigns/<int:pk>/report/live.json",
@@ -64,4 +121,12 @@ urlpatterns = [
         name="campaign_export",
     ),
     path("contacts/<int:pk>/history/", reports.contact_history, name="contact_history"),
+    # Public pages of the links in sent messages (campaigns/links.py makes their tokens).
+    path(f"{links.UNSUBSCRIBE_PATH}/<str:token>/", public.unsubscribe, name="unsubscribe"),
+    path(
+        f"{links.UNSUBSCRIBE_PATH}/<str:token>/confirm/",
+        public.unsubscribe_confirm,
+        name="unsubscribe_confirm",
+    ),
+    path(f"{links.VIEW_ONLINE_PATH}/<str:token>/", public.view_online, name="view_online"),
 ]

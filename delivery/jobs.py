@@ -7,7 +7,10 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import batches, dispatch, planning, reconcile
+from delivery.inbound.processing import inbound_process, inbound_requeue
 from delivery.inbound.store import inbound_raw_expire
+from delivery.models import SenderDomain
+from delivery.services import sender_domains
 from delivery.test_send import test_send
 
 
@@ -52,6 +55,24 @@ def reconcile_all() -> dict[str, int]:
 
 def inbound_expire() -> int:
     return inbound_raw_expire()
+
+
+def process_inbound(inbound_id: int) -> str:
+    message = inbound_process(inbound_id)
+    return f"{message.state}: {message.result or message.error}" if message else "gone"
+
+
+def requeue_inbound() -> int:
+    return inbound_requeue()
+
+
+def sender_domain_check(sender_domain_id: int) -> str:
+    sender = SenderDomain.objects.filter(pk=sender_domain_id).first()
+    if sender is None:
+        return "deleted meanwhile"
+    check = sender_domains.sender_domain_check(sender)
+    problems = [f"{finding.record.value} {finding.status.value}" for finding in check.problems]
+    return ", ".join(problems) or "ok"
 
 
 def send_test(campaign_id: int, addresses: list[str]) -> list[str]:

@@ -59,7 +59,7 @@ class SiteLimits:
 
     max_connections: int = 5
     messages_per_connection: int = 100
-    rate: Rate | None = Rate(50)
+    rate: Rate | None = None
     burst: int = 10
 
     def __post_init__(self) -> None:

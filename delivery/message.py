@@ -34,7 +34,7 @@ from campaigns.templating import (
     compile_content,
     render,
 )
-from delivery import mime, verp
+from delivery import message_ids, mime, verp
 from delivery.mime import CRLF
 
 __all__ = [
@@ -183,7 +183,7 @@ def build(
     campaign = compiled.campaign
     target = links.LinkTarget(campaign.campaign_id, recipient.contact_id)
     mailto = links.unsubscribe_address(campaign.bounce_domain, target, campaign.secret)
-    message_id = f"<{recipient.delivery_id}.{secrets.token_hex(8)}@{compiled.sender_domain}>"
+    message_id = message_ids.make(recipient.delivery_id, compiled.sender_domain, campaign.secret)
     boundary = b"--" + compiled.boundary
     return b"".join(
         (

@@ -16,6 +16,7 @@ from django.conf import settings
 from campaigns.models import Campaign
 from campaigns.services.campaigns import campaign_content
 from delivery.dkim import Signer
+from delivery.domains import a_label
 from delivery.message import CampaignMessage, CompiledMessage, Sender, compile_message
 from delivery.models import SenderDomain
 
@@ -71,7 +72,8 @@ def signer_for(domain: str) -> Signer | None:
     cached = _signers.get(domain)
     if cached is not None and now - cached[0] < SIGNER_SECONDS:
         return cached[1]
-    row = SenderDomain.objects.filter(domain=domain).first()
+    # Sender domains are stored in A-label form, as DKIM's d= and DNS need them.
+    row = SenderDomain.objects.filter(domain=a_label(domain)).first()
     signer = (
         Signer(domain=row.domain, selector=row.selector, private_key_pem=row.private_key_pem)
         if row is not None

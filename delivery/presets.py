@@ -18,8 +18,12 @@ from dataclasses import dataclass, fields, replace
 
 from delivery.limits import Rate, SiteLimits
 
-# Any other site: 5 connections of 100 messages, 50 messages/s, bursts of 10 (SiteLimits' own
-# defaults, so that they have one home).
+# Any other site: 5 connections of 100 messages and no message rate, like Postfix's default
+# (a concurrency limit per destination, no rate delay); SiteLimits' own defaults, so that
+# they have one home. Google and Microsoft have no fixed rate either: they say "slow down"
+# (421, 4.7.x) before they block, and the adaptive controls answer that, whereas a fixed
+# pace would make a Gmail-heavy campaign take days. Yahoo, Apple and the Chinese providers
+# are paced from the start: they block IPs before (or instead of) warning.
 DEFAULT_LIMITS = SiteLimits()
 
 
@@ -43,7 +47,6 @@ PRESETS: tuple[Preset, ...] = (
         "google.com googlemail.com",
         max_connections=5,
         messages_per_connection=50,
-        rate=Rate(600, 60),
     ),
     # MX: <domain>.mail.protection.outlook.com (Microsoft 365),
     # hotmail-com.olc.protection.outlook.com / outlook-com.olc… (consumer), older
@@ -53,7 +56,6 @@ PRESETS: tuple[Preset, ...] = (
         "outlook.com hotmail.com",
         max_connections=5,
         messages_per_connection=50,
-        rate=Rate(300, 60),
     ),
     # MX: mta5/6/7.am0.yahoodns.net (Yahoo), mx-aol.mail.gm0.yahoodns.net (AOL). Yahoo's
     # guidance to KumoMTA: 20 messages per connection.

@@ -3,6 +3,8 @@
 One transaction per batch run. Every delivery of a running batch is `queued`; each result
 moves it to sent, deferred (with its next try), failed (its retry window is over) or bounced,
 and the counters move with it, so CampaignStats and SiteStats always add up to the audience.
+Bounces go through `bounce_record`, the one service every source of bounces ends in, which
+moves their deliveries and counters and applies the contact side.
 `not_attempted` results (no slot, or the campaign was paused) leave the delivery queued.
 """
 
@@ -21,15 +23,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery import counters
-from delivery.bounce_effects import BouncedRecipient, bounced_recipients_apply
-from delivery.models import (
-    Attempt,
-    CampaignStats,
-    Delivery,
-    MinuteStats,
-    ReasonStats,
-    SiteStats,
-)
+from delivery.bounce_effects import Bounce, bounce_record
+from delivery.models import Attempt, BounceEvent, CampaignStats, Delivery, MinuteStats, SiteStats
 from delivery.sending import Outcome, Result
 
 Status = Delivery.Status
@@ -67,25 +62,19 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
     window_end = (campaign.started_at or now) + campaign.retry_window
     changed: list[Delivery] = []
     sent_ids: list[int] = []
-    bounced: list[BouncedRecipient] = []
+    bounces: list[Bounce] = []
     tally: Counter[str] = Counter()
     per_minute: Counter[tuple[dt.datetime, str]] = Counter()
-    reasons: Counter[tuple[str, bool]] = Counter()
     for result in attempted:
         delivery = deliveries.get(result.delivery_id)
         if delivery is None or delivery.status != Status.QUEUED:
             continue  # recorded by an earlier run of this batch, or cancelled meanwhile
         status = _status(result, delivery.attempts + 1, window_end)
-        tally[status] += 1
-        if status == Status.BOUNCED:
-            tally["bounced_hard" if result.hard else "bounced_soft"] += 1
-            reasons[(result.reason, bool(result.hard))] += 1
-            bounced.append(
-                BouncedRecipient(
-                    delivery.pk, delivery.contact_id, delivery.email, result.reason, result.hard
-                )
-            )
         per_minute[(result.at.replace(second=0, microsecond=0), status)] += 1
+        if status == Status.BOUNCED:
+            bounces.append(_bounce(result))
+            continue
+        tally[status] += 1
         if status == Status.SENT:
             sent_ids.append(delivery.pk)
             continue
@@ -120,14 +109,17 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
             ],
             batch_size=500,
         )
+        if bounces:
+            Delivery.objects.filter(pk__in=[b.delivery_id for b in bounces]).update(
+                attempts=F("attempts") + 1
+            )
         Attempt.objects.bulk_create(_attempts(attempted, deliveries), batch_size=500)
         _count(campaign.pk, site, tally, per_minute, attempted)
-        _count_reasons(campaign.pk, reasons)
-        bounced_recipients_apply(campaign, bounced)
+        bounced = bounce_record(bounces).bounced
     return Recorded(
         sent=tally[Status.SENT],
         deferred=tally[Status.DEFERRED],
-        bounced=tally[Status.BOUNCED],
+        bounced=bounced,
         failed=tally[Status.FAILED],
         untouched=len(results) - len(attempted),
     )
@@ -145,6 +137,23 @@ def _status(result: Result, attempts: int, window_end: dt.datetime) -> str:
     return Status.DEFERRED
 
 
+def _bounce(result: Result) -> Bounce:
+    """A 5xx reply (or a domain that takes no mail) as a bounce of its delivery."""
+    reply = result.reply
+    return Bounce(
+        delivery_id=result.delivery_id,
+        kind=BounceEvent.Kind.BOUNCE,
+        source=BounceEvent.Source.DELIVERY,
+        report="reply",  # a delivery is refused during delivery at most once
+        reason=result.reason,
+        hard=result.hard,
+        status=(reply.enhanced or "") if reply else "",
+        code=reply.code if reply else None,
+        diagnostic=(reply.text if reply else result.detail) or "",
+        at=result.at,
+    )
+
+
 def _apply(delivery: Delivery, result: Result, status: str, now: dt.datetime) -> None:
     delivery.status = status
     delivery.attempts += 1
@@ -155,7 +164,7 @@ def _apply(delivery: Delivery, result: Result, status: str, now: dt.datetime) ->
     delivery.last_reply = (reply.text if reply else result.detail)[:1000]
     expired = status == Status.FAILED and result.outcome is Outcome.DEFERRED
     delivery.reason = "expired" if expired else result.reason
-    delivery.hard = result.hard if status == Status.BOUNCED else None
+    delivery.hard = None
     if status == Status.DEFERRED:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
         delivery.batch = None  # the retry sweep gives it a new batch when it is due
@@ -189,19 +198,17 @@ def _count(
     per_minute: Counter[tuple[dt.datetime, str]],
     results: Sequence[Result],
 ) -> None:
-    moved = sum(tally[s] for s in (Status.SENT, Status.DEFERRED, Status.BOUNCED, Status.FAILED))
-    if not moved:
-        return
+    # Bounced deliveries are counted by bounce_record.
+    moved = sum(tally[s] for s in (Status.SENT, Status.DEFERRED, Status.FAILED))
     now = timezone.now()
-    CampaignStats.objects.filter(campaign_id=campaign_id).update(
-        queued=F("queued") - moved,
-        sent=F("sent") + tally[Status.SENT],
-        deferred=F("deferred") + tally[Status.DEFERRED],
-        failed=F("failed") + tally[Status.FAILED],
-        bounced_hard=F("bounced_hard") + tally["bounced_hard"],
-        bounced_soft=F("bounced_soft") + tally["bounced_soft"],
-        updated_at=now,
-    )
+    if moved:
+        CampaignStats.objects.filter(campaign_id=campaign_id).update(
+            queued=F("queued") - moved,
+            sent=F("sent") + tally[Status.SENT],
+            deferred=F("deferred") + tally[Status.DEFERRED],
+            failed=F("failed") + tally[Status.FAILED],
+            updated_at=now,
+        )
     last = next((r for r in reversed(results) if r.reply is not None), None)
     counters.add(
         SiteStats,
@@ -210,7 +217,6 @@ def _count(
             "queued": -moved,
             "sent": tally[Status.SENT],
             "deferred": tally[Status.DEFERRED],
-            "bounced": tally[Status.BOUNCED],
             "failed": tally[Status.FAILED],
         },
         latest={
@@ -229,16 +235,4 @@ def _count(
         key_columns=["campaign_id", "minute"],
         rows=[{"campaign_id": campaign_id, "minute": m, **row} for m, row in minutes.items()],
         increment_columns=["sent", "deferred", "bounced"],
-    )
-
-
-def _count_reasons(campaign_id: int, reasons: Counter[tuple[str, bool]]) -> None:
-    counters.add_many(
-        ReasonStats,
-        key_columns=["campaign_id", "reason", "hard"],
-        rows=[
-            {"campaign_id": campaign_id, "reason": reason, "hard": hard, "bounced": n}
-            for (reason, hard), n in reasons.items()
-        ],
-        increment_columns=["bounced"],
     )

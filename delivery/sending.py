@@ -41,6 +41,9 @@ from delivery.throttle import Lease, TemporaryNoSlot, Throttle
 
 DEAD_SITE_SUSPENSION = 300.0  # seconds; Postfix's minimal backoff time is 300 s as well
 STOP_CHECK_EVERY = 10  # messages between checks whether the campaign was paused or cancelled
+# The longest a batch sleeps for its site's pace; beyond it the rest of the batch comes back
+# later, so a worker never idles on one slow site while others wait.
+INLINE_WAIT = 0.25
 
 
 class Outcome(enum.StrEnum):
@@ -148,6 +151,7 @@ class _Run:
         self.sent_on_session = 0
         self.tokens = 0
         self.reconnected_after_break = False
+        self.retry_after: float | None = None  # set when the site's pace sends us away
 
     def results(self) -> list[Result]:
         try:
@@ -156,9 +160,14 @@ class _Run:
             if self.session is not None:
                 self.session.close()
         now = _now()
+        detail = "the site's rate: later" if self.retry_after is not None else "stopped"
         for message in self.pending:
             self.done[message.delivery_id] = Result(
-                message.delivery_id, Outcome.NOT_ATTEMPTED, now, detail="stopped"
+                message.delivery_id,
+                Outcome.NOT_ATTEMPTED,
+                now,
+                detail=detail,
+                retry_after=self.retry_after,
             )
         return [self.done[delivery_id] for delivery_id in self.order]
 
@@ -170,10 +179,11 @@ class _Run:
             if count % STOP_CHECK_EVERY == 0 and self.sender.should_stop():
                 return
             count += 1
+            if not self._wait_for_rate():
+                return
             message = self.pending[-1]
             if not self._ready_for(message):
                 return
-            self._wait_for_rate()
             self.pending.pop()
             self._send(message)
 
@@ -207,20 +217,29 @@ class _Run:
         self._defer_rest(detail=detail, reason="networkerror")
         return False
 
-    def _wait_for_rate(self) -> None:
+    def _wait_for_rate(self) -> bool:
+        """Hold a rate token for the next message: waiting a little, or, when the site's pace
+        asks for longer than INLINE_WAIT, giving the worker back (False; `retry_after` set):
+        another site's batch can use it meanwhile."""
         if self.tokens > 0:
             self.tokens -= 1
-            return
+            return True
         limits = self.lease.limits
         wanted = min(len(self.pending), limits.burst)
         while True:
-            grant = self.sender.throttle.take(self.sender.site, limits, wanted)
+            grant = self.sender.throttle.take(
+                self.sender.site, limits, wanted, max_wait=INLINE_WAIT
+            )
             if grant.granted:
                 break
+            if grant.wait > INLINE_WAIT:
+                self.retry_after = grant.wait
+                return False
             self.sender.sleep(grant.wait)
         if grant.wait > 0:
             self.sender.sleep(grant.wait)
         self.tokens = wanted - 1
+        return True
 
     def _send(self, message: Outgoing) -> None:
         session = self.session

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from delivery.limits import SiteLimits
@@ -20,17 +19,11 @@ class SiteConfig:
 
 def site_config(site: str) -> SiteConfig:
     """Limits and TLS policy for `site` (one small query)."""
-    return _config(site, SiteSetting.objects.filter(site=site).first())
+    return site_config_from(site, SiteSetting.objects.filter(site=site).first())
 
 
-def site_configs(sites: Iterable[str]) -> dict[str, SiteConfig]:
-    """`site_config` of several sites, in one query (for pages that list sites)."""
-    sites = list(sites)
-    settings = {s.site: s for s in SiteSetting.objects.filter(site__in=sites)}
-    return {site: _config(site, settings.get(site)) for site in sites}
-
-
-def _config(site: str, setting: SiteSetting | None) -> SiteConfig:
+def site_config_from(site: str, setting: SiteSetting | None) -> SiteConfig:
+    """Limits and TLS policy for `site` given its overrides row (None: it has none)."""
     if setting is None:
         return SiteConfig(site, limits_for(site), TlsPolicy.OPPORTUNISTIC)
     overrides: dict[str, object] = {}

@@ -8,6 +8,7 @@ for configuration.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from edm import embedded_redis
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DELIVERY_MODES = ("capture", "mx", "relay")
+UNSUBSCRIBE_SCOPES = ("list", "all")
 
 
 class ConfigError(Exception):
@@ -116,6 +118,24 @@ VARIABLES: tuple[Variable, ...] = (
         "Days the raw text of received bounces and complaints is kept.",
     ),
     Variable(
+        "EDM_SES_TOPIC_ARN",
+        "none",
+        "Amazon SES users: ARN of the SNS topic SES publishes bounces and complaints to; the "
+        "webhook `/webhooks/ses` refuses every other topic. Needs `EDM_SES_CERT_PATH`.",
+    ),
+    Variable(
+        "EDM_SES_CERT_PATH",
+        "none",
+        "PEM file of the certificate SNS signs its messages with (the one its "
+        "`SigningCertURL` names); unsigned or wrongly signed requests are refused.",
+    ),
+    Variable(
+        "EDM_SENDGRID_WEBHOOK_KEY",
+        "none",
+        "SendGrid users: the verification key of the signed event webhook (base64, as SendGrid "
+        "shows it, or PEM); `/webhooks/sendgrid` refuses requests it did not sign.",
+    ),
+    Variable(
         "EDM_CAPTURE_PORT",
         "`2525`",
         "Loopback port of the capture SMTP server that `capture` mode delivers to "
@@ -149,6 +169,13 @@ VARIABLES: tuple[Variable, ...] = (
         "`60`",
         "A running batch whose worker has not shown a sign of life for this long is taken "
         "over by another worker (its messages already accepted are not sent again).",
+    ),
+    Variable(
+        "EDM_UNSUBSCRIBE_SCOPE",
+        "`list`",
+        "What an unsubscribe link or one-click unsubscribe does: `list` unsubscribes the contact "
+        "from the lists the campaign was sent to, `all` from everything (the contact's status "
+        "and a suppression of the address).",
     ),
     Variable(
         "EDM_VAR_DIR",
@@ -286,6 +313,36 @@ def inbound_keep_days() -> int:
     return _positive_int("EDM_INBOUND_KEEP_DAYS", 30)
 
 
+def ses_topic_arn() -> str | None:
+    value = _raw("EDM_SES_TOPIC_ARN")
+    if value is not None and not value.startswith("arn:"):
+        raise ConfigError(f"EDM_SES_TOPIC_ARN={value!r} is not an ARN (arn:aws:sns:…).")
+    return value
+
+
+def ses_cert_path() -> Path | None:
+    value = _raw("EDM_SES_CERT_PATH")
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"EDM_SES_CERT_PATH={value!r} is not a file.")
+    return path
+
+
+def sendgrid_webhook_key() -> str | None:
+    value = _raw("EDM_SENDGRID_WEBHOOK_KEY")
+    if value is None or value.startswith("-----BEGIN PUBLIC KEY-----"):
+        return value
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ConfigError(
+            "EDM_SENDGRID_WEBHOOK_KEY is neither base64 nor a PEM public key."
+        ) from None
+    return value
+
+
 def retry_first_minutes() -> int:
     return _positive_int("EDM_RETRY_FIRST_MINUTES", 5)
 
@@ -304,6 +361,13 @@ def soft_bounce_days() -> int:
 
 def batch_stale_seconds() -> int:
     return _positive_int("EDM_BATCH_STALE_SECONDS", 60)
+
+
+def unsubscribe_scope() -> str:
+    value = (_raw("EDM_UNSUBSCRIBE_SCOPE") or "list").lower()
+    if value not in UNSUBSCRIBE_SCOPES:
+        raise ConfigError(f"EDM_UNSUBSCRIBE_SCOPE={value!r} is not one of list, all.")
+    return value
 
 
 def capture_port() -> int:

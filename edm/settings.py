@@ -23,6 +23,9 @@ try:
     EDM_BOUNCE_MAILBOX_URL = config.bounce_mailbox_url()
     EDM_INBOUND_MAX_BYTES = config.inbound_max_bytes()
     EDM_INBOUND_KEEP_DAYS = config.inbound_keep_days()
+    EDM_SES_TOPIC_ARN = config.ses_topic_arn()
+    EDM_SES_CERT_PATH = config.ses_cert_path()
+    EDM_SENDGRID_WEBHOOK_KEY = config.sendgrid_webhook_key()
     EDM_RETRY_FIRST_MINUTES = config.retry_first_minutes()
     EDM_RETRY_MAX_MINUTES = config.retry_max_minutes()
     EDM_SOFT_BOUNCE_LIMIT = config.soft_bounce_limit()
@@ -33,6 +36,7 @@ try:
     EDM_BOUNCE_DOMAIN = config.bounce_domain()
     EDM_SOURCE_ADDRESS = config.source_address()
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
+    EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()
@@ -142,8 +146,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in queues.ALL}
-# A job is enqueued only when the transaction that created its rows commits.
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# A job is enqueued only when the transaction that created its rows commits; workers run
+# jobs in their own process (edm/worker.py says why).
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "edm.worker.Worker"}
 
 LOGGING = {
     "version": 1,

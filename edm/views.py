@@ -1,4 +1,4 @@
-"""The shell's own pages: overview, settings, health probe, and the empty-state page."""
+"""The shell's own pages: overview, health probe, and the empty-state page."""
 
 from __future__ import annotations
 
@@ -33,13 +33,3 @@ def empty_state(request, *, title: str, message: str, action: str, action_url: s
 def overview(request):
     """What is going out now, what waits, and what needs attention (delivery/selectors)."""
     return render(request, "overview.html", {"overview": overview_get()})
-
-
-def settings_index(request):
-    return empty_state(
-        request,
-        title="Settings",
-        message="Sender domains, DKIM keys and per-site limits will be configured here.",
-        action="Open the admin",
-        action_url="admin:index",
-    )

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from campaigns.models import Campaign, Contact, ContactList, Import, Membership
+from campaigns.services import import_runner
 from campaigns.services import imports as import_services
 from campaigns.uploads import new_upload_path
 
@@ -78,7 +79,7 @@ def run_import(
     )
     mapping = mapping or import_preview(imp).guess
     import_services.import_start(imp, mapping=mapping, mode=mode, enqueue=False)
-    return import_services.import_run(imp.pk)
+    return import_runner.import_run(imp.pk)
 
 
 def make_campaign(

@@ -60,11 +60,13 @@ def worker_env() -> dict[str, str]:
 
 
 def worker_argv(queues: tuple[str, ...], *, burst: bool) -> list[str]:
+    # Background workers run RQ's scheduler as production's do: delayed jobs (a batch that
+    # found its site busy comes back a little later) need it.
     return [
         sys.executable,
         str(MANAGE),
         "rqworker",
-        *(["--burst"] if burst else []),
+        "--burst" if burst else "--with-scheduler",
         *(queues or edm_queues.ALL),
     ]
 

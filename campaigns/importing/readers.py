@@ -12,17 +12,26 @@ import contextlib
 import csv
 import datetime
 import io
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
 from campaigns.importing.errors import BadFileError
 from campaigns.importing.sniff import SAMPLE_BYTES, detect_delimiter, detect_encoding
 
 MAX_LINE_CHARS = 1024 * 1024
+# Uncompressed worksheet + shared-strings XML up to which a workbook is loaded whole.
+CALAMINE_MAX_XML_BYTES = 24 * 1024 * 1024
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
+
+
+class RowProblem(Exception):
+    """A row that cannot be read; the message has a {row} placeholder for its number."""
 
 
 class Table:
@@ -36,7 +45,10 @@ class Table:
         self._cells = cells
         self.position = position
         self._number = 1
-        first = next(self._cells, None)
+        try:
+            first = next(self._cells, None)
+        except RowProblem as exc:
+            raise BadFileError(str(exc).format(row=1)) from None
         if first is None or not any(cell.strip() for cell in first):
             raise BadFileError(
                 "The first row is empty. It should name the columns (e.g. email, name)."
@@ -48,14 +60,20 @@ class Table:
 
         Rows are numbered as a spreadsheet numbers them: the header is row 1.
         """
-        for number, cells in enumerate(self._cells, start=2):
+        number = self._number
+        try:
+            for number, cells in enumerate(self._cells, start=self._number + 1):
+                if any(cells):
+                    yield number, cells
+        except RowProblem as exc:
+            raise BadFileError(str(exc).format(row=number + 1)) from None
+        finally:
             self._number = number
-            if any(cells):
-                yield number, cells
 
     @property
-    def next_number(self) -> int:
-        return self._number + 1
+    def last_number(self) -> int:
+        """The number of the last row read so far."""
+        return self._number
 
 
 @dataclass(frozen=True)
@@ -129,61 +147,82 @@ def _csv_table(stream: BinaryIO, position: Callable[[], int], source: Source) ->
 
 
 def _csv_cells(text: io.TextIOWrapper, delimiter: str) -> Iterator[list[str]]:
-    lines = _bounded_lines(text)
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    number = 0
-    while True:
-        number += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise BadFileError(_csv_problem(number, str(exc))) from None
-        except _LineTooLong:
-            raise BadFileError(
-                f"Row {number} is longer than 1 MB without a line break: this is not a contact "
-                "file, or its line breaks were lost."
-            ) from None
-        yield cells
-
-
-class _LineTooLong(Exception):
-    pass
+    try:
+        yield from csv.reader(_bounded_lines(text), delimiter=delimiter, strict=True)
+    except csv.Error as exc:
+        raise RowProblem(_csv_problem(str(exc))) from None
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
     readline = text.readline
     while line := readline(MAX_LINE_CHARS):
         if len(line) >= MAX_LINE_CHARS and line[-1] not in "\r\n":
-            raise _LineTooLong
+            raise RowProblem(
+                "Row {row} is longer than 1 MB without a line break: this is not a contact "
+                "file, or its line breaks were lost."
+            )
         yield line
 
 
-def _csv_problem(number: int, error: str) -> str:
+def _csv_problem(error: str) -> str:
     if "unexpected end of data" in error or "field larger than field limit" in error:
         return (
-            f'Row {number} opens a quote (") that is never closed, so the rest of the file '
+            'Row {row} opens a quote (") that is never closed, so the rest of the file '
             "would be read as one cell (unbalanced quotes). Close the quote, or remove it, "
             "and upload the file again."
         )
     if "expected after" in error:
         return (
-            f'Row {number} has text right after a closing quote (like "Smith" Jr). Put the '
+            'Row {row} has text right after a closing quote (like "Smith" Jr). Put the '
             "whole cell in quotes, doubling the quotes inside it, and upload again."
         )
-    return f"Row {number} cannot be read as CSV: {error}."
+    return "Row {row} cannot be read as CSV: " + error.replace("{", "(").replace("}", ")") + "."
 
 
 def _xlsx_table(raw: BinaryIO) -> Table:
-    import openpyxl  # imported here: only XLSX imports pay for it
-
     try:
-        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(raw) as archive:
+            xml_bytes = sum(
+                info.file_size
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+                or info.filename == "xl/sharedStrings.xml"
+            )
+        raw.seek(0)
+        if xml_bytes <= CALAMINE_MAX_XML_BYTES:
+            return _calamine_table(raw)
+        return _openpyxl_table(raw)
+    except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise BadFileError(
             f"The Excel file cannot be read ({exc}); save it again as .xlsx or CSV."
         ) from None
+
+
+def _calamine_table(raw: BinaryIO) -> Table:
+    workbook = CalamineWorkbook.from_filelike(raw)
+    visible = [
+        m.name
+        for m in workbook.sheets_metadata
+        if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
+    ]
+    if not visible:
+        raise BadFileError("The Excel file has no visible sheet.")
+    sheet = workbook.get_sheet_by_name(visible[0])
+    size, total, done = os.fstat(raw.fileno()).st_size, sheet.total_height + 1, [0]
+
+    def cells() -> Iterator[list[str]]:
+        for values in sheet.iter_rows():
+            done[0] += 1
+            yield _xlsx_cells(values)
+
+    # The sheet is read whole up front; progress is told by rows instead of bytes.
+    return Table(cells(), lambda: min(size, size * done[0] // total))
+
+
+def _openpyxl_table(raw: BinaryIO) -> Table:
+    import openpyxl  # imported here: only big XLSX imports pay for it
+
+    workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
     sheets = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
     if not sheets:
         raise BadFileError("The Excel file has no visible sheet.")
@@ -191,7 +230,7 @@ def _xlsx_table(raw: BinaryIO) -> Table:
     return Table((_xlsx_cells(values) for values in rows), raw.tell)
 
 
-def _xlsx_cells(values: tuple) -> list[str]:
+def _xlsx_cells(values: tuple | list) -> list[str]:
     cells = [_xlsx_text(value) for value in values]
     while cells and not cells[-1]:
         cells.pop()

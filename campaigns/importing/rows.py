@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring as quote  # the C encoder: a JSON string
 from typing import NamedTuple
 
 from campaigns.emails import InvalidEmailError, normalize_email
@@ -36,10 +36,11 @@ class RowParser:
     def __init__(self, mapping: Mapping, names: list[str], encoding: str):
         self.email = mapping.email
         self.name = mapping.name
-        self.attributes = [(index, names[index]) for index in mapping.attributes]
+        # Attributes become a JSON object built by hand from pre-quoted keys: json.dumps of
+        # a small dict costs more than the rest of the row (2.5 µs against 1 µs).
+        self.attributes = [(index, quote(names[index]) + ":") for index in mapping.attributes]
         self.width = max([mapping.email, mapping.name or 0, *mapping.attributes]) + 1
         self.encoding = encoding
-        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def parse(self, number: int, cells: list[str]) -> Candidate | Rejection:
         """The row's candidate contact, or why it cannot be one."""
@@ -51,8 +52,22 @@ class RowParser:
         if value[0] in FORMULA_STARTS:
             return Rejection(number, "a spreadsheet formula, not an email address", value)
         name = cells[self.name].strip() if self.name is not None else ""
-        attributes = {key: text for index, key in self.attributes if (text := cells[index].strip())}
-        if REPLACEMENT_CHARACTER in value + name + "".join(attributes.values()):
+        attributes = (
+            "{"
+            + ",".join(
+                [
+                    key + quote(text)
+                    for index, key in self.attributes
+                    if (text := cells[index].strip())
+                ]
+            )
+            + "}"
+        )
+        if (
+            REPLACEMENT_CHARACTER in value
+            or REPLACEMENT_CHARACTER in name
+            or REPLACEMENT_CHARACTER in attributes
+        ):
             return Rejection(
                 number,
                 f"holds bytes that are not valid {self.encoding}: is that the file's encoding?",
@@ -64,4 +79,4 @@ class RowParser:
             return Rejection(number, f"invalid email address: {exc}", value)
         if len(name) > NAME_MAX_LENGTH:
             return Rejection(number, f"the name is longer than {NAME_MAX_LENGTH} characters", value)
-        return Candidate(number, address.email, address.domain, name, self.dumps(attributes))
+        return Candidate(number, address.email, address.domain, name, attributes)

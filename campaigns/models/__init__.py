@@ -5,6 +5,7 @@ from campaigns.models.contacts import Contact, ContactList, Membership
 from campaigns.models.imports import Import, ImportRejection
 from campaigns.models.suppressions import Suppression
 from campaigns.models.templates import Template
+from campaigns.models.unsubscribes import Unsubscribe
 
 __all__ = [
     "Campaign",
@@ -15,4 +16,5 @@ __all__ = [
     "Membership",
     "Suppression",
     "Template",
+    "Unsubscribe",
 ]

@@ -41,6 +41,9 @@ class Contact(models.Model):
         COMPLAINED = "complained", "complained"
         BLOCKLISTED = "blocklisted", "blocklisted"
 
+    # Few indexes on purpose: each one costs every imported row. `domain` has none:
+    # suppressed domains are found by looking the domain up in Suppression, not the reverse.
+    # A prefix index on lower(name) is created by migration 0002 (its SQL differs per vendor).
     email = models.CharField(max_length=254, unique=True)
     domain = models.CharField(max_length=253)
     name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
@@ -50,9 +53,15 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        # Few indexes on purpose: each one costs every imported row. A prefix index on
-        # lower(name) is created by migration 0002 (its SQL differs per database vendor).
-        indexes = [models.Index(fields=["domain"], name="contact_domain")]
+        # Partial: only the few contacts that are not enabled are in it, so imports (which
+        # create enabled contacts) never write it, and list pages count them from it.
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=~models.Q(status="enabled"),
+                name="contact_not_enabled",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -69,11 +78,22 @@ class Membership(models.Model):
         SUBSCRIBED = "subscribed", "subscribed"
         UNSUBSCRIBED = "unsubscribed", "unsubscribed"
 
+    # No database-level foreign keys here, on purpose: checking both for every imported row
+    # (a lookup and a row lock on the contact) doubled the import's database time (measured
+    # on PostgreSQL: 37 µs a row with them, 17 µs without). Deletes still cascade, through
+    # Django's collector (one DELETE … WHERE list_id / contact_id); rows are only ever
+    # written by code that has just read or inserted the contact and list.
     # The unique (list, contact) constraint's index serves lookups by list.
     list = models.ForeignKey(
-        ContactList, on_delete=models.CASCADE, related_name="memberships", db_index=False
+        ContactList,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
+        db_constraint=False,
     )
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="memberships", db_constraint=False
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -81,6 +101,14 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["list", "contact"], name="membership_once_per_list")
+        ]
+        # Partial, like contact_not_enabled: imports add subscribed memberships only.
+        indexes = [
+            models.Index(
+                fields=["list"],
+                condition=models.Q(status="unsubscribed"),
+                name="membership_unsubscribed",
+            )
         ]
 
     def __str__(self) -> str:

@@ -36,3 +36,14 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
 
 def campaign_audience_size(campaign: Campaign) -> int:
     return campaign_audience(campaign).count()
+
+
+def campaign_preview_contact(campaign: Campaign) -> Contact | None:
+    """The contact the campaign page previews the message for: the first of its audience."""
+    return campaign_audience(campaign).order_by("pk").first()
+
+
+def sender_defaults() -> dict[str, str]:
+    """The sender of the latest campaign, for a new one to start from."""
+    latest = Campaign.objects.order_by("-pk").values("from_name", "from_email", "reply_to")
+    return latest.first() or {}

@@ -10,7 +10,7 @@ from campaigns.importing.columns import Mapping, column_names, guess_mapping
 from campaigns.importing.readers import open_table
 from campaigns.models import Import, ImportRejection
 from campaigns.services.imports import PREVIEW_ROWS as SAMPLE_ROWS
-from campaigns.services.imports import import_source
+from campaigns.services.imports import import_source, import_stalled
 
 PREVIEW_ROWS = 5
 
@@ -41,6 +41,7 @@ def import_preview(
 def import_progress(imp: Import) -> dict:
     """The import's state for the progress page's JSON endpoint."""
     return {
+        "stalled": import_stalled(imp),
         "status": imp.status,
         "status_label": imp.get_status_display(),
         "finished": imp.finished,

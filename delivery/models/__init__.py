@@ -1,5 +1,6 @@
 """Models of the delivery app, one module per concept; import them from here."""
 
+from delivery.models.bounces import BounceEvent
 from delivery.models.deliveries import Attempt, Batch, Delivery
 from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
@@ -9,6 +10,7 @@ from delivery.models.senders import SenderDomain, SiteSetting
 __all__ = [
     "Attempt",
     "Batch",
+    "BounceEvent",
     "CampaignStats",
     "CapturedMessage",
     "Delivery",

@@ -1,1 +1,1 @@
-"""Reading for the dashboards: selectors that answer pages from aggregates, never counts."""
+"""Reads of the delivery app's dashboard: sender domains, sites, queues, workers, bounces."""

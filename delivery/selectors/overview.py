@@ -2,15 +2,17 @@
 waiting, which sites push back, the campaigns running or due, and deliverability alarms.
 
 Read from counter rows only (MinuteStats through its minute index, CampaignStats, SiteStats
-of sending campaigns) plus a few pipelined Redis round trips: about 8 queries, whatever the
-number of deliveries.
+of sending campaigns) plus a few Redis round trips (queues, workers, site states): about 9
+queries, whatever the number of deliveries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
+import redis
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -23,10 +25,12 @@ from delivery.selectors.counters import (
     Counters,
     stats_of,
 )
-from delivery.selectors.queues import QueueStatus, queue_status
+from delivery.selectors.queues import QueueDepth, WorkerSummary, queue_depths, workers_alive
 from delivery.selectors.reports import recent_pace
 from delivery.selectors.sites import site_states
 from delivery.throttle import SiteState
+
+log = logging.getLogger(__name__)
 
 Status = Campaign.Status
 CHART_MINUTES = 60
@@ -56,6 +60,13 @@ class Alarm:
     campaign: Campaign
     kind: str  # sender_rejected, complaints, hard_bounces
     text: str
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    queues: list[QueueDepth]
+    workers: list[WorkerSummary]
+    error: str = ""  # set when Redis did not answer
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,15 @@ def overview_get(*, now: dt.datetime | None = None) -> Overview:
         has_campaigns=Campaign.objects.exists(),
         at=now,
     )
+
+
+def queue_status() -> QueueStatus:
+    """Jobs per queue and the workers alive; the error instead when Redis does not answer."""
+    try:
+        return QueueStatus(queue_depths(), workers_alive())
+    except redis.RedisError as exc:
+        log.warning("Redis did not answer the queue status.", exc_info=True)
+        return QueueStatus([], [], error=f"Redis did not answer: {exc}")
 
 
 def _day_and_week_start(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

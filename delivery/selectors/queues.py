@@ -1,97 +1,68 @@
-"""What the RQ queues and workers are doing, read from Redis without changing anything.
-
-rq's registry `count` properties clean expired entries first (a write); a dashboard only
-reads, so it asks for the counts without cleanup. A worker is alive while its key exists:
-rq refreshes the key's TTL with every heartbeat, so a worker killed with SIGKILL drops out
-once its key expires, even though its name stays in the workers set until rq's own cleanup.
-"""
+"""Reading RQ's state for the Delivery page: jobs per queue and the workers alive."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import django_rq
-import redis
-from rq.utils import utcparse
-from rq.worker_registration import REDIS_WORKER_KEYS
+from rq import Worker
 
-from edm import queues as edm_queues
-from edm import redis as edm_redis
-
-log = logging.getLogger(__name__)
+from edm import queues
 
 
 @dataclass(frozen=True)
 class QueueDepth:
     name: str
-    queued: int  # waiting for a worker
-    running: int  # taken by a worker
-    scheduled: int  # enqueued with a delay (requeued batches, scheduled campaigns)
+    waiting: int  # enqueued, not started
+    running: int
+    scheduled: int  # waiting for a time (retries, delayed requeues)
     failed: int
 
 
 @dataclass(frozen=True)
-class WorkerInfo:
+class WorkerSummary:
     name: str
-    state: str  # idle, busy, suspended…
+    hostname: str
+    pid: int | None
+    state: str  # busy, idle, suspended…
     queues: list[str]
-    last_heartbeat: dt.datetime | None
+    current_job: str | None
+    last_heartbeat: datetime | None
 
 
-@dataclass(frozen=True)
-class QueueStatus:
-    queues: list[QueueDepth]
-    workers: list[WorkerInfo]
-    error: str = ""  # set when Redis did not answer
-
-
-def queue_status() -> QueueStatus:
-    """Depth of every queue and the workers alive now (a few pipelined Redis round trips)."""
-    try:
-        return QueueStatus(_depths(), _workers())
-    except redis.RedisError as exc:
-        log.warning("Redis did not answer the queue status.", exc_info=True)
-        return QueueStatus([], [], error=f"Redis did not answer: {exc}")
-
-
-def _depths() -> list[QueueDepth]:
-    queues = [django_rq.get_queue(name) for name in edm_queues.ALL]
-    with edm_redis.connection().pipeline(transaction=False) as pipe:
-        for queue in queues:
-            pipe.llen(queue.key)
-            for registry in (
-                queue.started_job_registry,
-                queue.scheduled_job_registry,
-                queue.failed_job_registry,
-            ):
-                pipe.zcard(registry.key)
-        counts = pipe.execute()
-    return [QueueDepth(queue.name, *counts[i * 4 : i * 4 + 4]) for i, queue in enumerate(queues)]
-
-
-def _workers() -> list[WorkerInfo]:
-    client = edm_redis.connection()
-    keys = sorted(key.decode() for key in client.smembers(REDIS_WORKER_KEYS))
-    with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.hmget(key, "state", "queues", "last_heartbeat")
-        found = pipe.execute()
-    workers = []
-    for key, (state, queues, heartbeat) in zip(keys, found, strict=True):
-        if state is None:
-            continue  # the key expired: the worker died without deregistering
-        workers.append(
-            WorkerInfo(
-                name=key.rpartition(":")[2],
-                state=state.decode(),
-                queues=queues.decode().split(",") if queues else [],
-                last_heartbeat=_heartbeat(heartbeat),
+def queue_depths() -> list[QueueDepth]:
+    """Every RQ queue of the product, highest priority first."""
+    depths = []
+    for name in queues.ALL:
+        queue = django_rq.get_queue(name)
+        depths.append(
+            QueueDepth(
+                name=name,
+                waiting=queue.count,
+                running=queue.started_job_registry.count,
+                scheduled=queue.scheduled_job_registry.count,
+                failed=queue.failed_job_registry.count,
             )
         )
-    return workers
+    return depths
 
 
-def _heartbeat(value: bytes | None) -> dt.datetime | None:
-    return utcparse(value.decode()) if value else None
+def workers_alive() -> list[WorkerSummary]:
+    """The workers registered in Redis (a worker that stops heartbeating drops out)."""
+    workers = Worker.all(connection=django_rq.get_connection(queues.DEFAULT))
+    return sorted(
+        (
+            WorkerSummary(
+                name=worker.name,
+                hostname=worker.hostname or "",
+                pid=worker.pid,
+                state=str(worker.get_state()),
+                queues=worker.queue_names(),
+                current_job=worker.get_current_job_id(),
+                last_heartbeat=worker.last_heartbeat,
+            )
+            for worker in workers
+        ),
+        key=lambda worker: worker.name,
+    )

@@ -24,6 +24,7 @@
     show("[data-field=error]", Boolean(data.error));
     show("[data-show-when=rejected]", data.rejected > 0);
     show("[data-show-when=finished]", data.finished);
+    show("[data-show-when=stalled]", data.stalled);
     show("[data-hide-when=finished]", !data.finished);
   }
 
@@ -35,7 +36,7 @@
       })
       .then(function (data) {
         render(data);
-        if (!data.finished) window.setTimeout(poll, 700);
+        if (!data.finished) window.setTimeout(poll, data.stalled ? 5000 : 700);
       })
       .catch(function () { window.setTimeout(poll, 3000); });  // server restarting: keep trying
   }

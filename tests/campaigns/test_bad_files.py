@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from campaigns.importing.errors import BadFileError
 from campaigns.models import Contact, Import, ImportRejection
+from campaigns.services import import_runner
 from campaigns.services import imports as import_services
 from campaigns.uploads import uploads_dir
 from tests.factories import csv_text, make_list, people, run_import, uploaded, write_csv
@@ -137,7 +138,7 @@ def test_formula_in_the_email_column_is_rejected_and_formulas_elsewhere_kept_as_
 def test_unbalanced_quote_late_in_a_file_fails_the_import_but_keeps_it_consistent(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(import_services, "BATCH_ROWS", 100)
+    monkeypatch.setattr(import_runner, "BATCH_ROWS", 100)
     rows = csv_text(people(250))
     broken = tmp_path / "broken.csv"
     broken.write_text(

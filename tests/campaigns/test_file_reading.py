@@ -108,3 +108,25 @@ def test_bytes_invalid_in_the_chosen_encoding_reject_the_row_not_the_file(tmp_pa
     rejection = imp.rejections.get()
     assert rejection.row == 9002
     assert rejection.reason == "holds bytes that are not valid utf-8: is that the file's encoding?"
+
+
+def test_big_xlsx_is_streamed_by_openpyxl_with_the_same_result(tmp_path, monkeypatch):
+    from campaigns.importing import readers
+
+    monkeypatch.setattr(readers, "CALAMINE_MAX_XML_BYTES", 0)  # as if the sheet were huge
+    rows = [["Email", "Name", "Age"], ["x1@example.com", "Xu", 42], ["bad", "B", 1]]
+    imp = run_import(make_list(), write_xlsx(tmp_path / "c.xlsx", rows))
+    assert (imp.status, imp.created, imp.invalid) == ("done", 1, 1)
+    assert Contact.objects.get().attributes == {"Age": "42"}
+
+
+def test_damaged_xlsx_is_refused_with_a_message(tmp_path):
+    from campaigns.importing.errors import BadFileError
+    from campaigns.services import imports as import_services
+    from tests.factories import uploaded
+
+    source = write_zip(tmp_path / "c.xlsx", {"xl/workbook.xml": b"<not really>"})
+    with pytest.raises(BadFileError, match="The Excel file cannot be read"):
+        import_services.import_create(
+            contact_list=make_list(), path=uploaded(source), file_name="c.xlsx"
+        )

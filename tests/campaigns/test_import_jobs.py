@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Contact, Import
+from edm import redis as edm_redis
 from tests.factories import make_list, people, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,3 +103,29 @@ def test_encoding_can_be_overridden_before_starting(admin_client, tmp_path, rq_b
     start(admin_client, imp, encoding="cp1252")
     rq_burst("imports")
     assert Contact.objects.get(email="c3@example.com").name == "Zoë Œuvre"
+
+
+def test_an_import_whose_worker_died_can_be_resumed_or_cancelled(admin_client, tmp_path, rq_burst):
+    contact_list = make_list()
+    imp = upload(admin_client, contact_list, write_csv(tmp_path / "a.csv", people(30)))
+    start(admin_client, imp)
+    # What a worker killed mid-job leaves behind: the import running, its job gone.
+    Import.objects.filter(pk=imp.pk).update(status="running")
+    edm_redis.connection().flushdb()
+    progress_url = reverse("campaigns:import_progress", args=[imp.pk])
+    assert admin_client.get(progress_url).json()["stalled"] is True
+    page = admin_client.get(reverse("campaigns:import_detail", args=[imp.pk])).content.decode()
+    assert "The worker running this import stopped." in page
+
+    admin_client.post(reverse("campaigns:import_resume", args=[imp.pk]))
+    rq_burst("imports")
+    imp.refresh_from_db()
+    assert (imp.status, imp.created) == ("done", 30)
+
+    other = upload(admin_client, contact_list, write_csv(tmp_path / "b.csv", people(5, start=99)))
+    start(admin_client, other)
+    Import.objects.filter(pk=other.pk).update(status="running")
+    edm_redis.connection().flushdb()
+    admin_client.post(reverse("campaigns:import_cancel", args=[other.pk]))
+    other.refresh_from_db()
+    assert other.status == "cancelled"

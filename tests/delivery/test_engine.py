@@ -283,10 +283,11 @@ def test_three_workers_never_open_more_connections_than_the_site_allows(
     try:
         campaign_start(campaign)
         finished = wait_until(lambda: campaign_status(campaign) == "finished", timeout=120)
+        log = workers[0].output()
     finally:
         for worker in workers:
             worker.stop()
-    assert finished
+    assert finished, log[-3000:]
     assert len(mx_mode.messages) == 1200
     assert mx_mode.max_simultaneous == 2
 

@@ -47,8 +47,15 @@ def test_every_preset_is_conservative():
         limits = preset.limits
         assert 1 <= limits.max_connections <= 10, preset.provider
         assert limits.messages_per_connection <= 100, preset.provider
-        assert limits.rate is not None and limits.rate.messages / limits.rate.per <= 10, preset
+        assert limits.rate is None or limits.rate.messages / limits.rate.per <= 10, preset
         assert limits.max_connections <= DEFAULT_LIMITS.max_connections, preset.provider
+
+
+def test_providers_that_block_before_warning_are_paced_from_the_start():
+    paced = {preset.provider for preset in PRESETS if preset.limits.rate is not None}
+    assert {"Yahoo", "Apple", "Tencent QQ Mail / Exmail"} <= paced
+    assert any(provider.startswith("NetEase") for provider in paced)
+    assert preset_for("google.com").limits.rate is None  # adaptive: Gmail says "slow down"
 
 
 def test_no_site_belongs_to_two_providers():

@@ -188,22 +188,39 @@ def test_a_stop_request_leaves_the_rest_untouched(smtp_server, throttle):
     assert len(smtp_server.messages) == 10
 
 
-def test_the_site_rate_paces_the_batch(smtp_server, redis_db):
-    # The throttle runs on a clock that only our `sleep` moves: the pacing is exact.
+def paced(redis_db, waits):
+    """A throttle on a clock that only the sender's `sleep` moves: pacing is exact."""
     clock = [1_000_000.0]
     throttle = Throttle(redis_db, prefix=f"test:{uuid.uuid4().hex}", clock=lambda: clock[0])
-    waits = []
 
     def sleep(seconds: float) -> None:
         waits.append(seconds)
         clock[0] += seconds
 
-    limits = SiteLimits(rate=Rate(10), burst=5)
+    return throttle, sleep
+
+
+def test_the_site_rate_paces_the_batch(smtp_server, redis_db):
+    waits = []
+    throttle, sleep = paced(redis_db, waits)
+    limits = SiteLimits(rate=Rate(40), burst=5)
     results = sender(smtp_server, throttle, limits, sleep=sleep).run(outgoing(15))
 
     assert outcomes(results) == ["sent"] * 15
-    # 5 at once (the burst), then 5 more after 0.5 s, and again: 1 s in all at 10/s.
-    assert sum(waits) == pytest.approx(1.0, abs=0.01)
+    # 5 at once (the burst), then 5 more after 1/8 s, and again: 1/4 s in all at 40/s.
+    assert sum(waits) == pytest.approx(0.25, abs=0.01)
+
+
+def test_a_slow_site_gives_the_worker_back_instead_of_sleeping(smtp_server, redis_db):
+    waits = []
+    throttle, sleep = paced(redis_db, waits)
+    limits = SiteLimits(rate=Rate(2), burst=5)  # the next 5 would need 2.5 s
+    results = sender(smtp_server, throttle, limits, sleep=sleep).run(outgoing(12))
+
+    assert outcomes(results) == ["sent"] * 5 + ["not_attempted"] * 7
+    assert results[5].retry_after == pytest.approx(2.5, abs=0.05)
+    assert waits == []
+    assert len(smtp_server.messages) == 5
 
 
 def test_a_connection_that_breaks_twice_defers_the_rest(start_smtp_server, throttle):

@@ -27,6 +27,8 @@ def test_defaults_are_the_embedded_ones(clean_env, tmp_path):
     assert config.smtp_port() == 25
     assert config.dns_nameservers() == []
     assert config.public_url() == "http://127.0.0.1:8000"
+    assert config.import_max_bytes() == 200 * 1024 * 1024
+    assert config.unsubscribe_scope() == "list"
 
 
 def test_secret_key_is_generated_once_and_kept_in_var(clean_env, tmp_path):
@@ -66,6 +68,8 @@ def test_django_refuses_to_start_without_secret_key_in_production(tmp_path):
         ("EDM_SMTP_PORT", "smtp", config.smtp_port, "EDM_SMTP_PORT: 'smtp' is not a port"),
         ("DEBUG", "maybe", config.debug, "DEBUG='maybe' is not a boolean"),
         ("EDM_RELAY_URL", "http://relay.example", config.relay_url, "must start with smtp://"),
+        ("EDM_IMPORT_MAX_BYTES", "200MB", config.import_max_bytes, "not a positive number"),
+        ("EDM_UNSUBSCRIBE_SCOPE", "campaign", config.unsubscribe_scope, "is not one of list, all"),
     ],
 )
 def test_bad_values_name_the_variable(clean_env, name, value, read, message):

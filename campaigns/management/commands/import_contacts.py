@@ -12,6 +12,7 @@ from campaigns.importing.columns import Mapping
 from campaigns.importing.errors import BadFileError
 from campaigns.models import ContactList, Import
 from campaigns.selectors.imports import import_preview
+from campaigns.services import import_runner
 from campaigns.services import imports as import_services
 from campaigns.uploads import new_upload_path
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         except (BadFileError, import_services.ImportConflictError, CommandError) as exc:
             import_services.import_discard(imp)
             raise CommandError(str(exc)) from None
-        imp = import_services.import_run(imp.pk, progress=self._draw)
+        imp = import_runner.import_run(imp.pk, progress=self._draw)
         self.stdout.write("")
         self._summary(imp)
         if imp.status != Import.Status.DONE:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from delivery import smtpd
+from delivery.inbound.processing import inbound_process_enqueue
 from delivery.inbound.receiver import BounceHandler
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         host, port = settings.EDM_BOUNCE_LISTEN
         smtpd.run_until_signalled(
-            BounceHandler(settings.EDM_BOUNCE_DOMAIN),
+            BounceHandler(settings.EDM_BOUNCE_DOMAIN, on_stored=inbound_process_enqueue),
             host=host,
             port=port,
             hostname=settings.EDM_HELO_NAME or settings.EDM_BOUNCE_DOMAIN,

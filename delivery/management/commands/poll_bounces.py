@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from delivery.inbound.mailbox import MailboxError, mailbox_address, poll
-from delivery.inbound.store import inbound_message_store
+from delivery.inbound.processing import inbound_message_receive
 from delivery.models import InboundMessage
 
 
@@ -27,4 +27,5 @@ class Command(BaseCommand):
 
 
 def _store(raw: bytes) -> None:
-    inbound_message_store(source=InboundMessage.Source.MAILBOX, raw=raw)
+    # Recorded (and its processing job enqueued) before the poller removes it from the server.
+    inbound_message_receive(source=InboundMessage.Source.MAILBOX, raw=raw)

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0003_templates_and_campaigns'),
-        ('delivery', '0003_deliveries_and_reports'),
+        ('delivery', '0004_bounce_events'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""Writes of the delivery app's dashboard: sender domains and per-site settings."""
