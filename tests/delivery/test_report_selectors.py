@@ -10,16 +10,18 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, Contact
+from delivery.bounce_effects import Bounce, bounce_record
 from delivery.bounces.reasons import Reason
 from delivery.dispatch import throttle
 from delivery.limits import SiteLimits
-from delivery.models import CampaignStats, MinuteStats, ReasonStats
+from delivery.models import BounceEvent, CampaignStats, Delivery, MinuteStats, ReasonStats
 from delivery.selectors.counters import Counters
 from delivery.selectors.overview import queue_status
 from delivery.selectors.recipients import EXPORT_HEADER, campaign_deliveries_iter
 from delivery.selectors.reports import (
     CHART_POINTS,
     REASON_LABELS,
+    campaign_bounce_reasons,
     campaign_eta,
     campaign_events,
     campaign_throughput,
@@ -189,3 +191,25 @@ def test_every_bounce_reason_has_words_for_the_reasons_chart():
     assert {reason.value for reason in Reason} - {"feedback", "vacation", "delivered"} <= set(
         REASON_LABELS
     )
+
+
+def test_a_late_report_of_a_dead_address_moves_its_bounce_from_soft_to_hard(redis_db):
+    campaign = planned_campaign(["box@mail.example", "other@mail.example"])
+    record(campaign, {"box@mail.example": "full", "other@mail.example": "sent"})
+    delivery = Delivery.objects.get(email="box@mail.example")
+    late = Bounce(
+        delivery_id=delivery.pk,
+        kind=BounceEvent.Kind.BOUNCE,
+        source=BounceEvent.Source.MAIL,
+        report="mail:<late@mx.mail.example>",
+        reason="userunknown",
+        hard=True,
+    )
+    bounce_record([late])
+    bounce_record([late])  # the same report again counts once
+    counts = dict(
+        ((reason, hard), n)
+        for reason, hard, n in ReasonStats.objects.values_list("reason", "hard", "bounced")
+    )
+    assert counts == {("mailboxfull", False): 0, ("userunknown", True): 1}
+    assert [r.reason for r in campaign_bounce_reasons(campaign)] == ["userunknown"]

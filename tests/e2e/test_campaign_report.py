@@ -9,9 +9,7 @@ temporary directory otherwise.
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -84,19 +82,6 @@ def mx_mode(starttls_server, settings, monkeypatch):
 @pytest.fixture
 def mx_worker(mx_mode, rq_worker):
     return rq_worker
-
-
-@pytest.fixture
-def screenshot(tmp_path):
-    folder = Path(os.environ.get("EDM_SCREENSHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(page, name: str) -> Path:
-        path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return save
 
 
 def newsletter_campaign():

@@ -138,15 +138,14 @@ def test_overview_queries_do_not_grow_with_campaigns_and_sites(
         assert admin_client.get(reverse("overview")).status_code == 200
 
 
-def test_the_overview_still_renders_when_redis_does_not_answer(admin_client, settings):
+def test_the_overview_shows_site_states_unknown_when_redis_does_not_answer(admin_client, settings):
     campaign = campaign_with_stats("Autumn sale", deferred=3)
     SiteStats.objects.create(campaign=campaign, site="slow.example", deferred=3)
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     response = admin_client.get(reverse("overview"))
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "Redis did not answer" in html
-    assert "slow.example" in html and "unknown" in html
+    slow = response.content.decode().split('data-site="slow.example"')[1].split("</tr>")[0]
+    assert "unknown" in slow
 
 
 def test_a_real_worker_shows_as_alive(rq_worker, admin_client):
