@@ -20,6 +20,7 @@ from delivery.bounces import SENDER_SIDE
 from delivery.models import (
     Attempt,
     Batch,
+    BounceEvent,
     CampaignStats,
     MinuteStats,
     ReasonStats,
@@ -35,6 +36,7 @@ RECENT_MINUTES = 5  # the pace (and the ETA) is read over the last minutes
 CHART_POINTS = 720  # at most this many points on the throughput chart (12 hours of minutes)
 SITE_ROWS = 25  # sites shown one by one; the rest are summed in one row
 EVENTS = 20
+DURING_DELIVERY = BounceEvent.Source.DELIVERY  # such bounce events are attempts already
 
 # The bounce taxonomy's names (delivery/bounces/reasons.py) in words a marketer reads.
 REASON_LABELS = {
@@ -140,14 +142,14 @@ class ReasonCount:
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened to one delivery: an SMTP attempt (and, once bounce-in's
-    events are recorded, an asynchronous bounce or complaint)."""
+    """Something that happened to one delivery: an SMTP attempt, or a bounce or complaint
+    received after delivery."""
 
     at: dt.datetime
-    kind: str  # sent, deferred, bounced, failed…
+    kind: str  # an attempt's outcome (sent, deferred, bounced…), "bounce report", "complaint"
     email: str
     delivery_id: int
-    host: str
+    host: str  # the MX host of an attempt; how a received report came (bounce message, SES…)
     tls_version: str
     code: int | None
     enhanced: str
@@ -340,11 +342,14 @@ def campaign_bounce_reasons(campaign: Campaign) -> list[ReasonCount]:
 def campaign_events(
     campaign: Campaign, *, until: dt.datetime | None = None, limit: int = EVENTS
 ) -> list[Event]:
-    """The campaign's latest SMTP attempts, newest first.
+    """The campaign's latest SMTP attempts and received bounces and complaints, newest first
+    (two queries of at most `limit` rows each).
 
     Attempts carry no campaign column, so the query walks the attempt_at index backwards
     from the campaign's last recorded result (`until`, CampaignStats.updated_at) and keeps
-    the campaign's own: it stops after `limit` of them, however old the campaign is.
+    the campaign's own: it stops after `limit` of them, however old the campaign is. Bounce
+    events are read newest first along their (campaign, id) index; those refused during
+    delivery are attempts already and are left out.
     """
     attempts = Attempt.objects.filter(delivery__campaign=campaign)
     if until is not None:
@@ -360,4 +365,23 @@ def campaign_events(
         "enhanced",
         "text",
     )[:limit]
-    return [Event(*row) for row in rows]
+    events = [Event(*row) for row in rows]
+    received = BounceEvent.objects.filter(campaign=campaign).order_by("-id")[:limit]
+    events += [_received(event) for event in received if event.source != DURING_DELIVERY]
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events[:limit]
+
+
+def _received(event: BounceEvent) -> Event:
+    complaint = event.kind == BounceEvent.Kind.COMPLAINT
+    return Event(
+        at=event.at,
+        kind="complaint" if complaint else "bounce report",
+        email=event.email,
+        delivery_id=event.delivery_id,
+        host=event.get_source_display(),
+        tls_version="",
+        code=event.code,
+        enhanced=event.status,
+        text=event.feedback_type if complaint else f"{event.reason}: {event.diagnostic}",
+    )

@@ -14,8 +14,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Contact
+from delivery.bounce_effects import Bounce, bounce_record
 from delivery.dispatch import throttle
-from delivery.models import Batch, CampaignStats, Delivery, MinuteStats, SiteSetting
+from delivery.models import (
+    Batch,
+    BounceEvent,
+    CampaignStats,
+    Delivery,
+    MinuteStats,
+    SiteSetting,
+)
 from tests.factories import make_campaign, make_list
 from tests.net import free_port
 from tests.report_factories import planned_campaign, record
@@ -23,8 +31,9 @@ from tests.report_factories import planned_campaign, record
 pytestmark = pytest.mark.django_db
 
 # The report and its live fragment: session, user, campaign, stats, batches in flight,
-# minutes, sites (+ the sum of the other sites), site settings, bounce reasons, events.
-REPORT_QUERIES = 12
+# minutes, sites (+ the sum of the other sites), site settings, bounce reasons, attempts,
+# received bounces.
+REPORT_QUERIES = 13
 LIST_QUERIES = 5
 
 
@@ -238,6 +247,37 @@ def test_latest_events_are_this_campaigns_newest_attempts(admin_client, redis_db
     ]
     assert events[0].host == "mx1.mail.example"
     assert events[0].tls_version == "TLSv1.3"
+
+
+def test_latest_events_include_bounces_received_after_delivery_once(admin_client, autumn):
+    delivery = Delivery.objects.get(email="p001@mail.example")
+    bounce_record(
+        [
+            Bounce(
+                delivery.pk,
+                BounceEvent.Kind.BOUNCE,
+                BounceEvent.Source.MAIL,
+                "mail:<dsn-1@mx.mail.example>",
+                "userunknown",
+                hard=True,
+                status="5.1.1",
+                code=550,
+                diagnostic="550 5.1.1 User unknown",
+            )
+        ]
+    )
+    events = (
+        admin_client.get(reverse("campaigns:campaign_report", args=[autumn.pk]))
+        .context["report"]
+        .events
+    )
+    assert (events[0].email, events[0].kind, events[0].host) == (
+        "p001@mail.example",
+        "bounce report",
+        "bounce message",
+    )
+    # gone@ was refused during delivery: one attempt, not a second "bounce report" line
+    assert [e.kind for e in events if e.email == "gone@mail.example"] == ["bounced"]
 
 
 @pytest.mark.parametrize("recipients", [4, 120])

@@ -126,6 +126,7 @@ def test_a_new_user_sends_a_campaign_and_follows_it_to_the_last_bounce(
     expect(page.locator("[data-field=bounced_hard]")).to_have_text("1", timeout=40_000)
     expect(page.locator("[data-field=sent]")).to_have_text(f"{PEOPLE - 1:,}")
     expect(page.locator("[data-region=reasons]")).to_contain_text("Unknown address")
+    expect(page.locator("table.events tbody tr").first).to_contain_text("bounce report")
     assert Contact.objects.get(email="person7@mail.example").status == "bounced"
 
     # Export the deliveries.
