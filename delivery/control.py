@@ -8,7 +8,7 @@ back to the database when a key is missing (Redis restarted or flushed):
     edm:accepted:<batch id>   hash delivery id -> "code|enhanced|text": messages a server
                               accepted (250) during the batch's current run, written before the
                               next message goes out, so a rerun after a crash never sends them
-                              again
+                              again (transactional requests use "tx-<request id>" as batch id)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _state_key(campaign_id: int) -> str:
     return f"edm:campaign:{campaign_id}:state"
 
 
-def _accepted_key(batch_id: int) -> str:
+def _accepted_key(batch_id: int | str) -> str:
     return f"edm:accepted:{batch_id}"
 
 
@@ -43,7 +43,7 @@ def campaign_state(campaign_id: int) -> str | None:
     return value.decode() if value is not None else None
 
 
-def accepted_mark(batch_id: int, delivery_id: int, reply: Reply) -> None:
+def accepted_mark(batch_id: int | str, delivery_id: int, reply: Reply) -> None:
     """Remember that the server accepted this delivery's message (called right after the 250)."""
     key = _accepted_key(batch_id)
     value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
@@ -53,7 +53,7 @@ def accepted_mark(batch_id: int, delivery_id: int, reply: Reply) -> None:
         pipe.execute()
 
 
-def accepted_read(batch_id: int) -> dict[int, Reply]:
+def accepted_read(batch_id: int | str) -> dict[int, Reply]:
     """Deliveries of the batch accepted during a run that did not get to record them."""
     found = edm_redis.connection().hgetall(_accepted_key(batch_id))
     accepted = {}
@@ -63,6 +63,6 @@ def accepted_read(batch_id: int) -> dict[int, Reply]:
     return accepted
 
 
-def accepted_clear(batch_id: int) -> None:
+def accepted_clear(batch_id: int | str) -> None:
     """Forget the marks once the database has recorded them (called after the commit)."""
     edm_redis.connection().delete(_accepted_key(batch_id))

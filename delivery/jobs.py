@@ -12,6 +12,7 @@ from delivery.inbound.store import inbound_raw_expire
 from delivery.models import SenderDomain
 from delivery.services import sender_domains
 from delivery.test_send import test_send
+from delivery.tx.send import tx_request_send
 
 
 def plan_campaign(campaign_id: int) -> None:
@@ -78,3 +79,7 @@ def sender_domain_check(sender_domain_id: int) -> str:
 def send_test(campaign_id: int, addresses: list[str]) -> list[str]:
     campaign = Campaign.objects.get(pk=campaign_id)
     return [f"{r.address}: {r.outcome} {r.detail}" for r in test_send(campaign, addresses)]
+
+
+def send_tx(request_id: int) -> int:
+    return tx_request_send(request_id)

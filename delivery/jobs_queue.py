@@ -24,10 +24,11 @@ def enqueue_on_commit(
     job_id: str | None = None,
     at: dt.datetime | None = None,
     delay: float | None = None,
+    timeout: int | None = None,
 ) -> None:
     """Enqueue `func(*args)` once the current transaction commits (at once outside one)."""
     transaction.on_commit(
-        lambda: enqueue_now(queue, func, *args, job_id=job_id, at=at, delay=delay)
+        lambda: enqueue_now(queue, func, *args, job_id=job_id, at=at, delay=delay, timeout=timeout)
     )
 
 
@@ -38,9 +39,12 @@ def enqueue_now(
     job_id: str | None = None,
     at: dt.datetime | None = None,
     delay: float | None = None,
+    timeout: int | None = None,
 ) -> None:
     target = django_rq.get_queue(queue)
     options = {"job_id": job_id, "result_ttl": 600, "failure_ttl": 7 * 86400}
+    if timeout is not None:
+        options["job_timeout"] = timeout
     if at is not None:
         target.enqueue_at(at, func, *args, **options)
     elif delay:

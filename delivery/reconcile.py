@@ -7,7 +7,8 @@
 - a sending campaign whose plan job was lost is planned again;
 - a scheduled campaign whose time has come is started (RQ's scheduler normally does it);
 - a sending campaign with nothing left is finished;
-- deferred deliveries that are due go back into batches.
+- deferred deliveries that are due go back into batches;
+- transactional messages that are due, or whose job was lost, get a job (delivery/tx/retry.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import dispatch, jobs_queue, planning
 from delivery.batches import stale_before
 from delivery.models import Batch, CampaignStats
+from delivery.tx.retry import tx_deferred_requeue, tx_lost_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def reconcile(now: dt.datetime | None = None) -> dict[str, int]:
         "planned": _plan_lost_campaigns(),
         "started": _start_due_campaigns(now),
         "retried": deferred_requeue(now),
+        "tx_retried": tx_deferred_requeue(now),
+        "tx_revived": tx_lost_requeue(now),
     }
     done["dispatched"] = _dispatch_all()
     done["finished"] = sum(

@@ -178,6 +178,11 @@ VARIABLES: tuple[Variable, ...] = (
         "and a suppression of the address).",
     ),
     Variable(
+        "EDM_API_REQUESTS_PER_MINUTE",
+        "`600`",
+        "Requests one API token may make per minute; more are answered 429 with Retry-After.",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -407,6 +412,10 @@ def import_max_bytes() -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigError(f"EDM_IMPORT_MAX_BYTES={value!r} is not a positive number of bytes.")
     return int(value)
+
+
+def api_requests_per_minute() -> int:
+    return _positive_int("EDM_API_REQUESTS_PER_MINUTE", 600)
 
 
 def test_redis_db() -> int:

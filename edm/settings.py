@@ -37,6 +37,7 @@ try:
     EDM_SOURCE_ADDRESS = config.source_address()
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
     EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
+    EDM_API_REQUESTS_PER_MINUTE = config.api_requests_per_minute()
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "ninja",  # its templates and static files: the API docs page works offline
     "edm",
     "campaigns",
     "delivery",
@@ -138,6 +140,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+
+# API bodies carry up to 10,000 contacts or 10 MB of transactional attachments (base64).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

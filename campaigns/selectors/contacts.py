@@ -21,8 +21,9 @@ STATUS_FILTERS = {
     "": ("All", Q()),
     "subscribed": ("Subscribed", Q(status=Membership.Status.SUBSCRIBED)),
     "unsubscribed": ("Unsubscribed from this list", Q(status=Membership.Status.UNSUBSCRIBED)),
+    # Prefixed: a contact's own "unsubscribed" (from everything) is not the membership's.
     **{
-        status: (f"Contact {label}", Q(contact__status=status))
+        f"contact-{status}": (f"Contact {label}", Q(contact__status=status))
         for status, label in Contact.Status.choices
     },
 }

@@ -138,6 +138,14 @@ def campaign_duplicate(campaign: Campaign, *, by=None) -> Campaign:
     return copy
 
 
+def campaign_delete(campaign: Campaign) -> None:
+    """Delete a draft; a campaign that was scheduled or sent is cancelled instead, not deleted."""
+    deleted, _ = Campaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).delete()
+    if not deleted:
+        campaign.refresh_from_db(fields=["status"])
+        raise CampaignStateError(f"Only drafts can be deleted; this campaign is {campaign.status}.")
+
+
 def campaign_schedule(
     campaign: Campaign, *, at: dt.datetime, time_zone: str | None = None
 ) -> Campaign:

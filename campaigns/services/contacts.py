@@ -7,6 +7,8 @@ where the outcome must hold for every list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -136,3 +138,32 @@ def _contact_suppress(email: str, status: str, *, source: str, by=None) -> None:
                 "created_at": now,
             },
         )
+
+
+def contact_create(
+    *,
+    email: str,
+    name: str = "",
+    attributes: dict | None = None,
+    lists: Iterable[ContactList] = (),
+) -> Contact:
+    """A new contact, subscribed to `lists`; ContactExistsError if the address is taken.
+
+    Raises InvalidEmailError. A suppressed address gets the status that says why.
+    """
+    address = normalize_email(email)
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                email=address.email,
+                domain=address.domain,
+                name=name.strip(),
+                attributes=attributes or {},
+                status=_status_from_suppression(address.email),
+            )
+            Membership.objects.bulk_create(
+                [Membership(list=contact_list, contact=contact) for contact_list in lists]
+            )
+    except IntegrityError:
+        raise ContactExistsError(f"A contact with the address {address.email} exists.") from None
+    return contact

@@ -57,6 +57,15 @@ def notice_delivery(notice: Notice, *, bounce_domain: str, secret: str | bytes) 
     return Match(None, "no return path or Message-ID of ours")
 
 
+def notice_tx_message(notice: Notice, *, bounce_domain: str, secret: str | bytes) -> int | None:
+    """The transactional message a notice is about, from its `t-` return path, if any."""
+    for address in _ours(notice.addressed_to, bounce_domain):
+        token = verp.decode_token(address, secret)
+        if token is not None and token.kind is verp.Kind.TX:
+            return token.id
+    return None
+
+
 def notice_unsubscribe(
     notice: Notice, *, bounce_domain: str, secret: str | bytes
 ) -> Unsubscribe | None:

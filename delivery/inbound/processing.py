@@ -32,10 +32,11 @@ from delivery.bounce_effects import Bounce, bounce_record
 from delivery.bounces import Kind, Recipient
 from delivery.bounces.reasons import NOT_BOUNCES
 from delivery.inbound import notices
-from delivery.inbound.matching import notice_delivery, notice_unsubscribe
+from delivery.inbound.matching import notice_delivery, notice_tx_message, notice_unsubscribe
 from delivery.inbound.notices import Notice, Reading, UnreadableMessageError
 from delivery.inbound.store import inbound_message_store
 from delivery.models import BounceEvent, InboundMessage
+from delivery.tx.record import tx_bounce_record
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,9 @@ def _act(message: InboundMessage, notice: Notice) -> Outcome:
         return Outcome(True, kind, "success notice: nothing to do")
     if notice.kind not in (Kind.BOUNCE, Kind.COMPLAINT):
         return Outcome(False, kind, "not a bounce, complaint or unsubscribe")
+    tx_id = notice_tx_message(notice, bounce_domain=domain, secret=secret)
+    if tx_id is not None:
+        return _tx(notice, tx_id)
     match = notice_delivery(notice, bounce_domain=domain, secret=secret)
     delivery = match.delivery
     if delivery is None:
@@ -179,6 +183,29 @@ def _act(message: InboundMessage, notice: Notice) -> Outcome:
     )
     hardness = "hard" if recipient.hard else "soft"
     return Outcome(True, kind, f"{hardness} bounce ({recipient.reason}) of {about}", bounce)
+
+
+def _tx(notice: Notice, tx_id: int) -> Outcome:
+    """A bounce or complaint of a transactional message (POST /api/tx)."""
+    kind = str(notice.kind)
+    complaint = notice.kind is Kind.COMPLAINT
+    recipient = None if complaint else (notice.recipients or (None,))[0]
+    if not complaint and (recipient is None or recipient.reason in NOT_BOUNCES):
+        return Outcome(True, kind, f"no failure reported for transactional message {tx_id}")
+    if recipient is not None and recipient.action == "delayed":
+        return Outcome(True, kind, f"delay warning for transactional message {tx_id}")
+    message = tx_bounce_record(
+        tx_id,
+        reason="feedback" if complaint else str(recipient.reason),
+        hard=bool(recipient and recipient.hard),
+        code=recipient.reply_code if recipient else None,
+        enhanced=(recipient.status or "") if recipient else "",
+        text=recipient.diagnostic if recipient else "",
+        complaint=complaint,
+    )
+    if message is None:
+        return Outcome(False, kind, f"unknown transactional message {tx_id}")
+    return Outcome(True, kind, f"{kind} of transactional message {tx_id} to {message.email}")
 
 
 def _unsubscribe(target: LinkTarget | None, address: str) -> Outcome:

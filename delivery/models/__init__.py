@@ -6,6 +6,7 @@ from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
 from delivery.models.reports import CampaignStats, MinuteStats, ReasonStats, SiteStats
 from delivery.models.senders import SenderDomain, SiteSetting
+from delivery.models.transactional import TxAttempt, TxMessage, TxRequest
 
 __all__ = [
     "Attempt",
@@ -20,4 +21,7 @@ __all__ = [
     "SenderDomain",
     "SiteSetting",
     "SiteStats",
+    "TxAttempt",
+    "TxMessage",
+    "TxRequest",
 ]

@@ -68,7 +68,7 @@ def test_search_matches_email_and_name_prefixes_and_status(admin_client):
     assert emails(q="anna") == ["Anna@example.com", "bob@example.com"]
     assert emails(q="张") == ["zhang.wei@example.com"]
     assert emails(q="zhang.") == ["zhang.wei@example.com"]
-    assert emails(status="blocklisted") == ["blocked@example.com"]
+    assert emails(status="contact-blocklisted") == ["blocked@example.com"]
     assert emails(q="nobody") == []
 
 
@@ -179,3 +179,22 @@ def test_lists_section_is_active_on_its_pages(admin_client):
     ]:
         html = admin_client.get(reverse(name, args=args)).content.decode()
         assert 'href="/lists/" class="active" aria-current="page">Lists</a>' in html
+
+
+@pytest.mark.django_db
+def test_unsubscribed_from_this_list_and_unsubscribed_contacts_are_two_filters(admin_client):
+    from campaigns.models import Contact, Membership
+    from tests.factories import make_contact, make_list
+
+    customers = make_list()
+    left_list = make_contact("left@shop.example", contact_list=customers)
+    Membership.objects.filter(contact=left_list).update(status="unsubscribed")
+    make_contact("gone@shop.example", contact_list=customers, status=Contact.Status.UNSUBSCRIBED)
+
+    def shown(status):
+        url = f"/lists/{customers.pk}/contacts/?status={status}"
+        html = admin_client.get(url).content.decode()
+        return {e for e in ("left@shop.example", "gone@shop.example") if e in html}
+
+    assert shown("unsubscribed") == {"left@shop.example"}
+    assert shown("contact-unsubscribed") == {"gone@shop.example"}

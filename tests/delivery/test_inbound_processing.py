@@ -304,3 +304,25 @@ def test_a_message_whose_job_was_lost_is_enqueued_again_once(transactional_db, r
     assert inbound_requeue() == 0  # its job is queued now
     queue = django_rq.get_queue("default")
     assert [job.args for job in queue.jobs] == [(stored.pk,)]
+
+
+def test_a_dsn_for_a_transactional_message_bounces_that_message(bounce_domain):
+    from delivery.models import TxMessage, TxRequest
+
+    make_contact("gone@a.example")
+    request = TxRequest.objects.create(
+        template_name="Reset", subject="Reset", html="<p>x</p>", from_email="a@shop.example"
+    )
+    tx = TxMessage.objects.create(
+        request=request, email="gone@a.example", domain="a.example", status="sent"
+    )
+    path = verp.encode(tx.pk, settings.EDM_BOUNCE_DOMAIN, settings.SECRET_KEY, verp.Kind.TX)
+    original = f"Return-Path: <{path}>\r\nTo: gone@a.example\r\nSubject: Reset\r\n\r\nx\r\n"
+
+    message = receive(returns.dsn(original.encode(), to=path, recipient="gone@a.example"))
+
+    assert message.state == State.PROCESSED
+    assert f"transactional message {tx.pk}" in message.result
+    tx.refresh_from_db()
+    assert (tx.status, tx.reason, tx.hard) == ("bounced", "userunknown", True)
+    assert Contact.objects.get(email="gone@a.example").status == "bounced"
