@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0003_templates_and_campaigns'),
-        ('delivery', '0004_bounce_events'),
+        ('delivery', '0005_merge_0004_bounce_events_0004_transactional'),
     ]
 
     operations = [
