@@ -7,9 +7,9 @@ from campaigns.views import (
     contacts,
     imports,
     lists,
-    placeholders,
     previews,
     public,
+    reports,
     suppressions,
     templates,
 )
@@ -65,7 +65,7 @@ urlpatterns = [
         previews.template_preview_contacts,
         name="template_preview_contacts",
     ),
-    path("campaigns/", placeholders.campaign_index, name="campaign_index"),
+    path("campaigns/", reports.campaign_index, name="campaign_index"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("campaigns/audience.json", campaigns.campaign_audience, name="campaign_audience"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
@@ -75,7 +75,6 @@ urlpatterns = [
         campaigns.campaign_preview_html,
         name="campaign_preview_html",
     ),
-    path("campaigns/<int:pk>/report/", placeholders.campaign_report, name="campaign_report"),
     path("campaigns/<int:pk>/start/", campaign_actions.campaign_start, name="campaign_start"),
     path(
         "campaigns/<int:pk>/schedule/", campaign_actions.campaign_schedule, name="campaign_schedule"
@@ -96,6 +95,32 @@ urlpatterns = [
     path(
         "campaigns/<int:pk>/test/", campaign_actions.campaign_test_send, name="campaign_test_send"
     ),
+    path("campaigns/<int:pk>/report/", reports.campaign_report, name="campaign_report"),
+    path(
+        "campaigns/<int:pk>/report/live.json",
+        reports.campaign_report_live,
+        name="campaign_report_live",
+    ),
+    *(
+        path(
+            f"campaigns/<int:pk>/report/{action}/",
+            reports.campaign_control,
+            {"action": action},
+            name=f"campaign_report_{action}",
+        )
+        for action in reports.CONTROLS
+    ),
+    path(
+        "campaigns/<int:pk>/report/recipients/",
+        reports.campaign_recipients,
+        name="campaign_recipients",
+    ),
+    path(
+        "campaigns/<int:pk>/report/deliveries.csv",
+        reports.campaign_export,
+        name="campaign_export",
+    ),
+    path("contacts/<int:pk>/history/", reports.contact_history, name="contact_history"),
     # Public pages of the links in sent messages (campaigns/links.py makes their tokens).
     path(f"{links.UNSUBSCRIBE_PATH}/<str:token>/", public.unsubscribe, name="unsubscribe"),
     path(

@@ -7,9 +7,10 @@ and provider webhooks (delivery/inbound/processing.py). In one transaction, per 
 - a BounceEvent row, once per (delivery, report): recording the same report again adds nothing;
 - the delivery: queued, deferred or sent → bounced (reason, hard); a soft-bounced delivery
   that later bounces hard becomes hard; sent → complained for a complaint;
-- the counters (CampaignStats, SiteStats) move only when the delivery's status does, so they
-  keep adding up to the audience and a report processed twice counts once; bounces about the
-  sender also count in CampaignStats.sender_rejected, the deliverability alarm;
+- the counters (CampaignStats, SiteStats, ReasonStats) move only when the delivery's status
+  does, so they keep adding up to the audience and a report processed twice counts once;
+  bounces about the sender also count in CampaignStats.sender_rejected, the deliverability
+  alarm;
 - the contact: a hard bounce marks it bounced and suppresses the address; soft bounces about
   the recipient (mailbox full, filtered…) do the same once EDM_SOFT_BOUNCE_LIMIT deliveries
   bounced within EDM_SOFT_BOUNCE_DAYS; bounces about the sender (blocked, spam-detected,
@@ -35,7 +36,7 @@ from campaigns.services.contacts import contact_mark_bounced, contact_mark_compl
 from delivery import counters
 from delivery.bounces import SENDER_SIDE
 from delivery.bounces.reasons import NOT_BOUNCES
-from delivery.models import BounceEvent, CampaignStats, Delivery, SiteStats
+from delivery.models import BounceEvent, CampaignStats, Delivery, ReasonStats, SiteStats
 
 Status = Delivery.Status
 Kind = BounceEvent.Kind
@@ -139,6 +140,7 @@ class _Moves:
     def __init__(self):
         self.campaigns: defaultdict[int, Counter[str]] = defaultdict(Counter)
         self.sites: defaultdict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+        self.reasons: Counter[tuple[int, str, bool]] = Counter()
         self.bounced = 0
         self.complained = 0
 
@@ -148,6 +150,9 @@ class _Moves:
     def site(self, delivery: Delivery, column: str, n: int) -> None:
         if delivery.site:  # not routed yet: SiteStats never counted it
             self.sites[(delivery.campaign_id, delivery.site)][column] += n
+
+    def reason(self, delivery: Delivery, reason: str, hard: bool, n: int) -> None:
+        self.reasons[(delivery.campaign_id, reason, hard)] += n
 
     def save(self, now: dt.datetime) -> None:
         for campaign_id, moved in self.campaigns.items():
@@ -162,6 +167,16 @@ class _Moves:
                 for (c, s), moved in self.sites.items()
             ],
             increment_columns=self.SITE_COLUMNS,
+        )
+        counters.add_many(
+            ReasonStats,
+            key_columns=["campaign_id", "reason", "hard"],
+            rows=[
+                {"campaign_id": c, "reason": reason, "hard": hard, "bounced": n}
+                for (c, reason, hard), n in self.reasons.items()
+                if n
+            ],
+            increment_columns=["bounced"],
         )
 
 
@@ -182,9 +197,11 @@ def _move(delivery: Delivery, bounce: Bounce, now: dt.datetime, moves: _Moves) -
             moves.campaign(delivery, "sender_rejected", 1)
     elif delivery.status == Status.BOUNCED and delivery.hard is False and bounce.hard:
         moves.campaign(delivery, "bounced_soft", -1)  # a later report found the address dead
+        moves.reason(delivery, delivery.reason, False, -1)
     else:
         return False
     moves.campaign(delivery, "bounced_hard" if bounce.hard else "bounced_soft", 1)
+    moves.reason(delivery, bounce.reason, bounce.hard, 1)
     moves.bounced += 1
     delivery.status = Status.BOUNCED
     delivery.reason = bounce.reason

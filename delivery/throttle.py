@@ -60,7 +60,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -444,14 +444,25 @@ class Throttle:
 
     def state(self, site: str, limits: SiteLimits) -> SiteState:
         """`site`'s state now, `limits` being its configured limits."""
-        now, held, level, slowed_until, slow_reason, suspended_until, suspend_reason = self._state(
-            keys=[
-                self.key(site, "leases"),
-                self.key(site, "slow"),
-                self.key(site, "suspended"),
-            ],
-            args=[self._now()],
-        )
+        return self._site_state(site, limits, self._state(**self._state_call(site)))
+
+    def states(self, limits: Mapping[str, SiteLimits]) -> dict[str, SiteState]:
+        """`state` of several sites (site -> configured limits) in one round trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for site in limits:
+                self._state(**self._state_call(site), client=pipe)
+            found = pipe.execute()
+        return {
+            site: self._site_state(site, site_limits, raw)
+            for (site, site_limits), raw in zip(limits.items(), found, strict=True)
+        }
+
+    def _state_call(self, site: str) -> dict[str, list]:
+        keys = [self.key(site, "leases"), self.key(site, "slow"), self.key(site, "suspended")]
+        return {"keys": keys, "args": [self._now()]}
+
+    def _site_state(self, site: str, limits: SiteLimits, raw: list) -> SiteState:
+        now, held, level, slowed_until, slow_reason, suspended_until, suspend_reason = raw
         if suspended_until:
             status, reason = SiteStatus.SUSPENDED, _text(suspend_reason)
         elif level:

@@ -19,7 +19,7 @@ from campaigns.services.campaigns import CampaignInvalidError, CampaignStateErro
 from campaigns.services.contacts import ContactExistsError
 from campaigns.services.imports import ImportConflictError, ImportStateError
 from campaigns.services.lists import ListNameTakenError
-from campaigns.services.templates import TemplateInvalidError
+from campaigns.services.templates import TemplateInUseError, TemplateInvalidError
 from delivery.api import reports, tx
 from delivery.tx.accept import IdempotencyKeyReusedError, TxInvalidError, TxTooLargeError
 from edm.rest import account, errors
@@ -39,6 +39,7 @@ DOMAIN_ERRORS = {
     ImportConflictError: 409,
     ListNameTakenError: 409,
     ContactExistsError: 409,
+    TemplateInUseError: 409,
     CampaignInvalidError: 422,
     TemplateInvalidError: 422,
     BadFileError: 422,

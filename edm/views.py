@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from delivery.selectors.overview import overview_get
 from edm.health import health_check
 
 
@@ -28,11 +29,7 @@ def empty_state(request, *, title: str, message: str, action: str, action_url: s
     )
 
 
+@require_GET
 def overview(request):
-    return empty_state(
-        request,
-        title="Overview",
-        message="No campaigns have been sent yet. Start by creating a contact list.",
-        action="Go to lists",
-        action_url="campaigns:list_index",
-    )
+    """What is going out now, what waits, and what needs attention (delivery/selectors)."""
+    return render(request, "overview.html", {"overview": overview_get()})

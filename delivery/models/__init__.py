@@ -4,7 +4,7 @@ from delivery.models.bounces import BounceEvent
 from delivery.models.deliveries import Attempt, Batch, Delivery
 from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
-from delivery.models.reports import CampaignStats, MinuteStats, SiteStats
+from delivery.models.reports import CampaignStats, MinuteStats, ReasonStats, SiteStats
 from delivery.models.senders import SenderDomain, SiteSetting
 from delivery.models.transactional import TxAttempt, TxMessage, TxRequest
 
@@ -17,6 +17,7 @@ __all__ = [
     "Delivery",
     "InboundMessage",
     "MinuteStats",
+    "ReasonStats",
     "SenderDomain",
     "SiteSetting",
     "SiteStats",

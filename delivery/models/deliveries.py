@@ -117,6 +117,9 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # A campaign report's latest events walk attempts backwards in time from the
+        # campaign's last recorded result (delivery/selectors/reports.py).
+        indexes = [models.Index(fields=["at"], name="attempt_at")]
 
     def __str__(self) -> str:
         return f"attempt of delivery {self.delivery_id} at {self.at}: {self.code} {self.text}"

@@ -75,6 +75,34 @@ class MinuteStats(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "minute"], name="minute_stats_once")
         ]
+        # The overview sums every campaign's minutes since midnight or the start of the week.
+        indexes = [models.Index(fields=["minute"], name="minute_stats_minute")]
 
     def __str__(self) -> str:
         return f"{self.minute:%H:%M} of campaign {self.campaign_id}"
+
+
+class ReasonStats(models.Model):
+    """A campaign's bounced deliveries by reason and hard/soft: the bounce reasons chart.
+
+    Counting bounced deliveries by reason on every view reads tens of thousands of rows at a
+    million deliveries (half a second measured, "Dashboards" in docs/BENCHMARKS.md); these
+    rows move with each delivery that becomes bounced, like the other counters.
+    """
+
+    # The unique (campaign, reason, hard) constraint's index serves lookups by campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="reason_stats", db_index=False
+    )
+    reason = models.CharField(max_length=32)
+    hard = models.BooleanField()
+    bounced = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "reason", "hard"], name="reason_stats_once")
+        ]
+
+    def __str__(self) -> str:
+        kind = "hard" if self.hard else "soft"
+        return f"{self.bounced} {kind} {self.reason} in campaign {self.campaign_id}"

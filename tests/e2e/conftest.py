@@ -1,7 +1,9 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
 
 A failing test leaves a full-page screenshot in test-artifacts/<test name>.png (the report
-hook that tells a failure is in tests/conftest.py).
+hook that tells a failure is in tests/conftest.py). Tests that take the screenshots of
+docs/screenshots/ save them with the `screenshot` fixture: to $EDM_SCREENSHOTS_DIR when set,
+to the test's temporary directory otherwise.
 """
 
 from __future__ import annotations
@@ -75,3 +77,18 @@ def logged_in_page(page, user):
     page.click("button[type=submit]")
     page.wait_for_url("**/")
     return page
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """Call it to save a full-page screenshot: `screenshot(page, "overview")`."""
+    folder = Path(os.environ.get("EDM_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        # "disabled" finishes CSS transitions (progress bars) instead of catching them midway.
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        return path
+
+    return save
