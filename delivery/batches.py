@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import threading
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -89,13 +90,14 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
     campaign = batch.campaign
     if campaign.status != SENDING:
         return BatchRun.STOPPED, None
-    deliveries = list(
-        Delivery.objects.filter(batch=batch, status=Delivery.Status.QUEUED)
-        .select_related("contact")
-        .only("pk", "email", "domain", "contact__id", "contact__name", "contact__attributes")
+    deliveries = [
+        Queued(*row)
+        for row in Delivery.objects.filter(batch=batch, status=Delivery.Status.QUEUED)
         .order_by("pk")
-    )
+        .values_list("pk", "email", "domain", "contact_id", "contact__name", "contact__attributes")
+    ]
     accepted = control.accepted_read(batch.pk)
+    control.accepted_start(batch.pk)
     now = timezone.now()
     results = [
         Result(d.pk, Outcome.SENT, now, reply=accepted[d.pk])
@@ -135,8 +137,19 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
     return BatchRun.STOPPED, None
 
 
+class Queued(NamedTuple):
+    """What sending needs of a queued delivery (read as tuples: no model instances per row)."""
+
+    pk: int
+    email: str
+    domain: str
+    contact_id: int | None
+    name: str | None
+    attributes: dict | None
+
+
 def _outgoing(
-    batch: Batch, prepared: PreparedCampaign, deliveries: list[Delivery]
+    batch: Batch, prepared: PreparedCampaign, deliveries: list[Queued]
 ) -> tuple[list[Outgoing], list[Result]]:
     """The messages to send, and results for deliveries whose domain no longer routes."""
     resolver = transports.router()
@@ -158,8 +171,8 @@ def _outgoing(
             delivery_id=delivery.pk,
             contact_id=delivery.contact_id or 0,
             email=delivery.email,
-            name=delivery.contact.name if delivery.contact else "",
-            attributes=delivery.contact.attributes if delivery.contact else {},
+            name=delivery.name or "",
+            attributes=delivery.attributes or {},
         )
         local, _, domain = delivery.email.rpartition("@")
         messages.append(

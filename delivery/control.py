@@ -43,14 +43,21 @@ def campaign_state(campaign_id: int) -> str | None:
     return value.decode() if value is not None else None
 
 
-def accepted_mark(batch_id: int | str, delivery_id: int, reply: Reply) -> None:
-    """Remember that the server accepted this delivery's message (called right after the 250)."""
+def accepted_start(batch_id: int | str) -> None:
+    """Open the batch's acceptance record for a run: it expires if nobody ever clears it."""
     key = _accepted_key(batch_id)
-    value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
+    # HSET on a missing key would create it without a TTL, so create it with one first.
     with edm_redis.connection().pipeline(transaction=False) as pipe:
-        pipe.hset(key, str(delivery_id), value)
+        pipe.hsetnx(key, "-", "")
         pipe.expire(key, ACCEPTED_TTL)
         pipe.execute()
+
+
+def accepted_mark(batch_id: int | str, delivery_id: int, reply: Reply) -> None:
+    """Remember that the server accepted this delivery's message (called right after the 250):
+    one command, as it is paid for every message."""
+    value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
+    edm_redis.connection().hset(_accepted_key(batch_id), str(delivery_id), value)
 
 
 def accepted_read(batch_id: int | str) -> dict[int, Reply]:
@@ -58,6 +65,8 @@ def accepted_read(batch_id: int | str) -> dict[int, Reply]:
     found = edm_redis.connection().hgetall(_accepted_key(batch_id))
     accepted = {}
     for delivery_id, value in found.items():
+        if delivery_id == b"-":
+            continue  # accepted_start's placeholder
         code, enhanced, text = value.decode("utf-8", "replace").split("|", 2)
         accepted[int(delivery_id)] = Reply(int(code), enhanced or None, text)
     return accepted

@@ -72,6 +72,7 @@ def tx_request_send(request_id: int) -> int:
     }
     marks = f"tx-{request_id}"
     accepted = control.accepted_read(marks)
+    control.accepted_start(marks)
     results = [
         Result(pk, Outcome.SENT, now, reply=accepted[pk]) for pk in messages if pk in accepted
     ]
