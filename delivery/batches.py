@@ -97,7 +97,6 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
         .values_list("pk", "email", "domain", "contact_id", "contact__name", "contact__attributes")
     ]
     accepted = control.accepted_read(batch.pk)
-    control.accepted_start(batch.pk)
     now = timezone.now()
     results = [
         Result(d.pk, Outcome.SENT, now, reply=accepted[d.pk])
@@ -116,16 +115,17 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
         to_send = []
     messages, unroutable = _outgoing(batch, prepared, to_send) if to_send else ([], [])
     config = site_config(batch.site)
-    sender = BatchSender(
-        site=batch.site,
-        limits=config.limits,
-        throttle=dispatch.throttle(),
-        connect=transports.connector(config.tls_policy),
-        classify=reply_classification,
-        on_accepted=lambda delivery_id, reply: control.accepted_mark(batch.pk, delivery_id, reply),
-        should_stop=_stopper(campaign.pk),
-    )
-    results += unroutable + sender.run(messages)
+    with control.AcceptanceLog(batch.pk) as acceptances:
+        sender = BatchSender(
+            site=batch.site,
+            limits=config.limits,
+            throttle=dispatch.throttle(),
+            connect=transports.connector(config.tls_policy),
+            classify=reply_classification,
+            on_accepted=acceptances.mark,
+            should_stop=_stopper(campaign.pk),
+        )
+        results += unroutable + sender.run(messages)
     results_record(campaign, batch.site, results)
     control.accepted_clear(batch.pk)
     untouched = [r for r in results if r.outcome is Outcome.NOT_ATTEMPTED]

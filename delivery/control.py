@@ -13,8 +13,10 @@ back to the database when a key is missing (Redis restarted or flushed):
 
 from __future__ import annotations
 
+import redis
 from django.db import transaction
 
+from delivery.sending import AcceptanceNotRecordedError
 from delivery.smtp import Reply
 from edm import redis as edm_redis
 
@@ -43,9 +45,8 @@ def campaign_state(campaign_id: int) -> str | None:
     return value.decode() if value is not None else None
 
 
-def accepted_start(batch_id: int | str) -> None:
-    """Open the batch's acceptance record for a run: it expires if nobody ever clears it."""
-    key = _accepted_key(batch_id)
+def accepted_start_key(key: str) -> None:
+    """Open an acceptance record for a run: it expires if nobody ever clears it."""
     # HSET on a missing key would create it without a TTL, so create it with one first.
     with edm_redis.connection().pipeline(transaction=False) as pipe:
         pipe.hsetnx(key, "-", "")
@@ -53,11 +54,45 @@ def accepted_start(batch_id: int | str) -> None:
         pipe.execute()
 
 
-def accepted_mark(batch_id: int | str, delivery_id: int, reply: Reply) -> None:
-    """Remember that the server accepted this delivery's message (called right after the 250):
-    one command, as it is paid for every message."""
-    value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
-    edm_redis.connection().hset(_accepted_key(batch_id), str(delivery_id), value)
+class AcceptanceLog:
+    """The acceptance marks of one batch run, written to Redis as each 250 arrives.
+
+    Each mark is written to Redis's socket before the next message goes out, but its reply is
+    read only when the log closes: Redis executes commands in the order they arrive, so a
+    worker killed after writing a mark has still recorded it, and the run does not wait a
+    round trip per message (redis-py's per-command machinery cost more than the DKIM hash).
+    """
+
+    def __init__(self, batch_id: int | str):
+        self.key = _accepted_key(batch_id)
+        self.pool = edm_redis.connection().connection_pool
+        self.connection = None
+        self.unread = 0
+
+    def __enter__(self) -> AcceptanceLog:
+        accepted_start_key(self.key)
+        self.connection = self.pool.get_connection()
+        return self
+
+    def mark(self, delivery_id: int, reply: Reply) -> None:
+        """Remember that the server accepted this delivery's message (right after the 250)."""
+        value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
+        try:
+            self.connection.send_command("HSET", self.key, str(delivery_id), value)
+        except (redis.RedisError, OSError) as exc:
+            raise AcceptanceNotRecordedError(str(exc)) from exc
+        self.unread += 1
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            for _ in range(self.unread):
+                self.connection.read_response()
+        except (redis.RedisError, OSError):
+            self.connection.disconnect()  # a broken connection must not go back to the pool
+            if exc_info[0] is None:
+                raise
+        finally:
+            self.pool.release(self.connection)
 
 
 def accepted_read(batch_id: int | str) -> dict[int, Reply]:
@@ -66,7 +101,7 @@ def accepted_read(batch_id: int | str) -> dict[int, Reply]:
     accepted = {}
     for delivery_id, value in found.items():
         if delivery_id == b"-":
-            continue  # accepted_start's placeholder
+            continue  # accepted_start_key's placeholder
         code, enhanced, text = value.decode("utf-8", "replace").split("|", 2)
         accepted[int(delivery_id)] = Reply(int(code), enhanced or None, text)
     return accepted

@@ -54,6 +54,10 @@ class Outcome(enum.StrEnum):
     NOT_ATTEMPTED = "not_attempted"  # no slot, or stopped: untouched, still queued
 
 
+class AcceptanceNotRecordedError(Exception):
+    """`on_accepted` could not keep its record: the batch stops after this message."""
+
+
 class UnbuildableMessageError(Exception):
     """`Outgoing.build` could not make this message (e.g. the template failed for it)."""
 
@@ -152,6 +156,7 @@ class _Run:
         self.tokens = 0
         self.reconnected_after_break = False
         self.retry_after: float | None = None  # set when the site's pace sends us away
+        self.stop_requested = False
 
     def results(self) -> list[Result]:
         try:
@@ -176,7 +181,7 @@ class _Run:
         while self.pending:
             if self.lease.lost.is_set():
                 return  # our slot expired (Redis trouble): stop rather than exceed the limit
-            if count % STOP_CHECK_EVERY == 0 and self.sender.should_stop():
+            if self.stop_requested or (count % STOP_CHECK_EVERY == 0 and self.sender.should_stop()):
                 return
             count += 1
             if not self._wait_for_rate():
@@ -277,8 +282,13 @@ class _Run:
     def _handle(self, message: Outgoing, reply: Reply) -> None:
         sender = self.sender
         if reply.ok:
-            sender.on_accepted(message.delivery_id, reply)
             self._record(message, Outcome.SENT, reply=reply)
+            try:
+                sender.on_accepted(message.delivery_id, reply)
+            except AcceptanceNotRecordedError:
+                # The database still records this one; sending more before that could
+                # send them twice after a crash, so the rest waits for the next run.
+                self.stop_requested = True
             return
         signal = slow_down_signal(reply.code, reply.enhanced, reply.text)
         if signal is not None:

@@ -72,7 +72,6 @@ def tx_request_send(request_id: int) -> int:
     }
     marks = f"tx-{request_id}"
     accepted = control.accepted_read(marks)
-    control.accepted_start(marks)
     results = [
         Result(pk, Outcome.SENT, now, reply=accepted[pk]) for pk in messages if pk in accepted
     ]
@@ -129,17 +128,18 @@ def _send(
                 build=_builder(compiled, message, signer),
             )
         )
-    for site, outgoing in by_site.items():
-        config = site_config(site)
-        sender = BatchSender(
-            site=site,
-            limits=config.limits,
-            throttle=TxLane(dispatch.throttle()),
-            connect=transports.connector(config.tls_policy),
-            classify=reply_classification,
-            on_accepted=lambda message_id, reply: control.accepted_mark(marks, message_id, reply),
-        )
-        results += sender.run(outgoing)
+    with control.AcceptanceLog(marks) as acceptances:
+        for site, outgoing in by_site.items():
+            config = site_config(site)
+            sender = BatchSender(
+                site=site,
+                limits=config.limits,
+                throttle=TxLane(dispatch.throttle()),
+                connect=transports.connector(config.tls_policy),
+                classify=reply_classification,
+                on_accepted=acceptances.mark,
+            )
+            results += sender.run(outgoing)
     return results
 
 

@@ -249,3 +249,18 @@ def test_a_failed_tls_handshake_falls_back_and_is_recorded(broken_tls_server, th
 
     assert outcomes(results) == ["sent", "sent"]
     assert all(r.tls_fallback and r.tls_version is None for r in results)
+
+
+def test_when_an_acceptance_cannot_be_recorded_the_batch_stops_after_that_message(
+    smtp_server, throttle
+):
+    from delivery.sending import AcceptanceNotRecordedError
+
+    def lost(delivery_id, reply):
+        if delivery_id == 2:
+            raise AcceptanceNotRecordedError("Redis went away")
+
+    results = sender(smtp_server, throttle, on_accepted=lost).run(outgoing(5))
+
+    assert outcomes(results) == ["sent", "sent", "not_attempted", "not_attempted", "not_attempted"]
+    assert len(smtp_server.messages) == 2
