@@ -6,6 +6,8 @@ own static files: nothing is fetched from a CDN). See README's "API" section.
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path, reverse
@@ -101,7 +103,26 @@ def _exempt(patterns) -> None:
         if isinstance(pattern, URLResolver):
             _exempt(pattern.url_patterns)
         else:
-            login_not_required(pattern.callback)
+            pattern.callback = _json_not_allowed(login_not_required(pattern.callback))
+
+
+def _json_not_allowed(view):
+    """ninja answers a method a path does not have with a plain-text 405; ours keeps the
+    error shape (and the Allow header)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405:
+            return response
+        allowed = response.headers.get("Allow", "")
+        answer = errors.error_response(
+            api, request, 405, f"{request.method} is not allowed here; use {allowed}."
+        )
+        answer.headers["Allow"] = allowed
+        return answer
+
+    return wrapped
 
 
 @csrf_exempt  # like every API view: no cookie authenticates here, so there is no CSRF

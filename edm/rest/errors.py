@@ -5,7 +5,8 @@ Every error answers
     {"error": {"code": "invalid", "message": "…", "fields": {"contacts.3.email": ["…"]}}}
 
 with the status of its code: 400 bad_request, 401 unauthorized, 403 forbidden, 404 not_found,
-409 conflict, 413 too_large, 422 invalid, 429 rate_limited (500 internal for our bugs).
+405 method_not_allowed, 409 conflict, 413 too_large, 422 invalid, 429 rate_limited
+(500 internal for our bugs).
 `fields` names the input that was wrong, as a dotted path into the body or the query/path
 parameter's name; it is empty when no single field is to blame.
 """
@@ -29,6 +30,7 @@ CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
     422: "invalid",

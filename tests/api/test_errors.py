@@ -48,6 +48,13 @@ def test_an_unknown_path_under_api_is_a_json_404_even_for_a_post(api):
     assert_error(strict.delete("/api/lists/null"), 404, "not_found")
 
 
+def test_a_method_the_path_does_not_have_is_a_json_405_with_allow(api):
+    error = assert_error(api.delete("/lists"), 405, "method_not_allowed")
+    allowed = api.delete("/lists")["Allow"]
+    assert {m.strip() for m in allowed.split(",")} == {"GET", "POST"}
+    assert "DELETE" in error["message"]
+
+
 def test_the_api_root_says_where_the_docs_are(client, db):
     assert client.get("/api/").json() == {"docs": "/api/docs", "openapi": "/api/openapi.json"}
 

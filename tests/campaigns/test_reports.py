@@ -360,6 +360,8 @@ def test_contact_history_lists_deliveries_across_campaigns(admin_client, autumn)
     html = response.content.decode()
     assert reverse("campaigns:contact_edit", args=[contact.pk]) in html
     assert reverse("campaigns:campaign_report", args=[autumn.pk]) in html
+    contact_page = admin_client.get(reverse("campaigns:contact_edit", args=[contact.pk]))
+    assert reverse("campaigns:contact_history", args=[contact.pk]) in contact_page.content.decode()
 
 
 def test_export_streams_every_delivery_as_csv_with_formulas_disarmed(admin_client, autumn):
