@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint setup browser clean
+.PHONY: run test lint setup browser bench-tools clean
 
 run: setup
 	@$(BIN)/python -m edm.launcher --port $(PORT)
@@ -50,6 +50,20 @@ browser:
 	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
 	  else \
 	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium', then make test."; \
+	    exit 1; \
+	  fi; }
+
+# Benchmarks compare against Postfix's smtp-source/smtp-sink and use the local PostgreSQL
+# (bench/*.py; figures in docs/BENCHMARKS.md). Postfix is installed unconfigured: only its
+# test tools are used, no mail server is started.
+bench-tools: setup
+	@[ -x /usr/sbin/smtp-sink ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix; }; \
+	  else \
+	    echo "The delivery benchmark needs Postfix's smtp-sink: run 'sudo apt-get install postfix'."; \
 	    exit 1; \
 	  fi; }
 

@@ -50,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pg", default="postgres@127.0.0.1:5432")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="run the first worker under cProfile, stats to FILE"
+    )
     return parser.parse_args()
 
 
@@ -212,6 +215,25 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent not idle (all processes)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def timeline(progress: list[tuple[float, int]], total: int) -> tuple[float, float, float] | None:
+    """When the first delivery was recorded, the rate between 10% and 90%, the last 10%'s time."""
+
+    def first_at(count: int) -> float | None:
+        return next((t for t, done in progress if done >= count), None)
+
+    first, tenth, ninth, end = (first_at(n) for n in (1, total // 10, total * 9 // 10, total))
+    if None in (first, tenth, ninth, end) or ninth <= tenth:
+        return None
+    return first, (total * 8 // 10) / (ninth - tenth), end - ninth
+
+
 def main() -> None:
     args = parse_args()
     print(f"ceiling: smtp-source -d -s 8 -l 20000 -m {args.ceiling_messages} into smtp-sink …")
@@ -261,6 +283,7 @@ def main() -> None:
         subprocess.Popen(
             [
                 sys.executable,
+                *(["-m", "cProfile", "-o", args.profile] if args.profile and n == 0 else []),
                 "manage.py",
                 "rqworker",
                 *(["--with-scheduler"] if n == 0 else []),
@@ -288,17 +311,23 @@ def main() -> None:
         sampler.start()
         campaign = Campaign.objects.get(pk=campaign_id)
         cpu_before = sum(cpu_seconds(w.pid) for w in workers)
+        busy_before = machine_busy_seconds()
         started = time.perf_counter()
         campaign_start(campaign)
+        progress: list[tuple[float, int]] = []  # (seconds since start, deliveries recorded)
         while True:
             time.sleep(0.5)
             stats = CampaignStats.objects.filter(campaign_id=campaign_id).first()
+            if stats is not None:
+                done = stats.sent + stats.bounced + stats.failed
+                progress.append((time.perf_counter() - started, done))
             if stats is not None and stats.audience and stats.queued == 0 and stats.deferred == 0:
                 break
             if time.perf_counter() - started > 1800:
                 raise SystemExit("gave up after 30 minutes")
         elapsed = time.perf_counter() - started
         cpu_used = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
+        busy = machine_busy_seconds() - busy_before
     finally:
         stop.set()
         for worker in workers:
@@ -316,6 +345,12 @@ def main() -> None:
         f"deferred {stats.deferred}, bounced {stats.bounced}, failed {stats.failed}"
     )
     print(f"  {elapsed:.1f} s from start to the last delivery recorded: {rate:,.0f} messages/s")
+    phases = timeline(progress, stats.audience)
+    if phases:
+        print(
+            f"  first delivery recorded after {phases[0]:.1f} s; from 10% to 90% "
+            f"{phases[1]:,.0f} messages/s; the last 10% took {phases[2]:.1f} s"
+        )
     if memory:
         third = max(1, len(memory) // 3)
         print(
@@ -325,6 +360,10 @@ def main() -> None:
         )
     print(
         f"  workers' CPU: {cpu_used:.1f} s, {1000 * cpu_used / stats.audience:.2f} ms per message"
+    )
+    print(
+        f"  whole machine: {busy / elapsed:.2f} of {os.cpu_count()} cores busy "
+        f"({1000 * busy / stats.audience:.2f} ms of CPU per message, every process)"
     )
     print(f"ratio to the smtp-source ceiling: {rate / top:.2f}")
 

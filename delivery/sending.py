@@ -157,6 +157,8 @@ class _Run:
         self.reconnected_after_break = False
         self.retry_after: float | None = None  # set when the site's pace sends us away
         self.stop_requested = False
+        # (message, its bytes or the exception building raised), made by _build_next.
+        self.prebuilt: tuple[Outgoing, bytes | Exception] | None = None
 
     def results(self) -> list[Result]:
         try:
@@ -250,14 +252,16 @@ class _Run:
         session = self.session
         assert session is not None
         try:
-            data = message.build()
+            data = self._built(message)
         except UnbuildableMessageError as exc:
             self._record(
                 message, Outcome.FAILED, detail=str(exc), reason="contenterror", attempted=False
             )
             return
         try:
-            reply = session.send(message.mail_from, message.rcpt_to, data)
+            reply = session.send(
+                message.mail_from, message.rcpt_to, data, while_waiting=self._build_next
+            )
         except PermanentMessageError as exc:
             self._record(
                 message,
@@ -278,6 +282,28 @@ class _Run:
             return
         self.sent_on_session += 1
         self._handle(message, reply)
+
+    def _built(self, message: Outgoing) -> bytes:
+        """The message's bytes: built while the previous one was in the server's hands, or now."""
+        prebuilt, self.prebuilt = self.prebuilt, None
+        if prebuilt is None or prebuilt[0] is not message:
+            return message.build()
+        if isinstance(prebuilt[1], Exception):
+            raise prebuilt[1]
+        return prebuilt[1]
+
+    def _build_next(self) -> None:
+        """Build the next message while the server reads this one: building is most of a
+        worker's CPU, and this way it overlaps the wait for the reply. Only bytes are made
+        here; nothing is sent before this message's reply is handled (and its acceptance
+        recorded). A failure is kept and raised when the message's turn comes."""
+        if not self.pending:
+            return
+        following = self.pending[-1]
+        try:
+            self.prebuilt = (following, following.build())
+        except Exception as exc:  # any: raised again in _built, where building raises it
+            self.prebuilt = (following, exc)
 
     def _handle(self, message: Outgoing, reply: Reply) -> None:
         sender = self.sender

@@ -38,6 +38,7 @@ import functools
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from typing import NamedTuple
 
 # RFC 5321 §4.5.3.2 suggests 5 minutes per command and 10 for the reply to the final dot
@@ -389,11 +390,19 @@ class Session:
 
     # -- sending -------------------------------------------------------------------------
 
-    def send(self, mail_from: str, rcpt_to: str, data: bytes) -> Reply:
+    def send(
+        self,
+        mail_from: str,
+        rcpt_to: str,
+        data: bytes,
+        while_waiting: Callable[[], object] | None = None,
+    ) -> Reply:
         """Send one message to one recipient and return the reply that decides its fate.
 
         `data` is the message with CRLF line ends; it is dot-stuffed here. The reply is the
         first refusal among MAIL, RCPT and DATA, else the reply to the final dot.
+        `while_waiting` runs once the whole message is written, while the server reads it
+        (the caller builds its next message meanwhile instead of idling); it must not raise.
         """
         if not self.usable:
             raise SessionClosed(f"{self!r} is not open")
@@ -404,7 +413,7 @@ class Session:
             b"DATA",
         ]
         try:
-            return self._transaction(commands, data)
+            return self._transaction(commands, data, while_waiting)
         except _Broken as exc:
             self._drop()
             raise TemporarySessionError(
@@ -425,7 +434,9 @@ class Session:
             command += b" BODY=8BITMIME"
         return command
 
-    def _transaction(self, commands: list[bytes], data: bytes) -> Reply:
+    def _transaction(
+        self, commands: list[bytes], data: bytes, while_waiting: Callable[[], object] | None
+    ) -> Reply:
         rset = commands[0] == b"RSET"
         self._needs_rset = False
         replies = self._exchange(commands)
@@ -442,7 +453,7 @@ class Session:
             (r for r, want in zip(replies, expected, strict=False) if r.code // 100 != want), None
         )
         if refusal is None:
-            return self._data(data)
+            return self._data(data, while_waiting)
         if len(replies) == 3 and replies[2].code == 354:
             # RFC 2920 §3.1: the server took DATA although MAIL or RCPT was refused; an
             # empty message ends it and the server refuses that for want of recipients.
@@ -472,11 +483,13 @@ class Session:
                 break
         return replies
 
-    def _data(self, data: bytes) -> Reply:
+    def _data(self, data: bytes, while_waiting: Callable[[], object] | None) -> Reply:
         payload = dot_stuff(data)
         if not payload.endswith(_CRLF):
             payload += _CRLF
         self._write(payload + b"." + _CRLF)
+        if while_waiting is not None:
+            while_waiting()
         self._sock.settimeout(self.data_timeout)
         try:
             reply = self._read_reply("the final dot", after_dot=True)

@@ -117,6 +117,42 @@ def test_a_campaign_is_routed_by_mx_signed_and_delivered_once_per_person(mx_mode
     assert not Batch.objects.exclude(state="done").exists()
 
 
+def test_planning_dispatches_each_site_as_soon_as_its_first_batch_exists(mx_mode, monkeypatch):
+    from delivery import dispatch, planning
+
+    monkeypatch.setattr(planning, "BATCH_SIZE", 2)
+    batches_when_dispatched = {}
+    real_dispatch = dispatch.site_dispatch
+
+    def site_dispatch(site):
+        batches_when_dispatched.setdefault(site, Batch.objects.filter(site=site).count())
+        return real_dispatch(site)
+
+    monkeypatch.setattr(dispatch, "site_dispatch", site_dispatch)
+    customers = make_list("Customers")
+    for i in range(7):
+        make_contact(f"user{i}@a.example", contact_list=customers)
+    make_contact("x@implicit.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+    campaign_start(campaign)  # enqueues the planning job; here it runs in this process
+
+    planning.campaign_plan(campaign)
+
+    assert batches_when_dispatched == {"mail.example": 1, "implicit.example": 1}
+    assert sorted(Batch.objects.filter(site="mail.example").values_list("size", flat=True)) == [
+        1,
+        2,
+        2,
+        2,
+    ]
+    assert dict(SiteStats.objects.values_list("site", "queued")) == {
+        "mail.example": 7,
+        "implicit.example": 1,
+    }
+    # The default limits leave a connection for each of these batches: all are enqueued.
+    assert set(Batch.objects.values_list("state", flat=True)) == {"queued"}
+
+
 def test_domains_that_take_no_mail_bounce_without_connecting(mx_mode, rq_burst):
     customers = make_list()
     make_contact("someone@nullmx.example", contact_list=customers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -264,3 +265,47 @@ def test_when_an_acceptance_cannot_be_recorded_the_batch_stops_after_that_messag
 
     assert outcomes(results) == ["sent", "sent", "not_attempted", "not_attempted", "not_attempted"]
     assert len(smtp_server.messages) == 2
+
+
+def test_the_next_message_is_built_while_the_server_reads_this_one(smtp_server, throttle):
+    # The order of events shows the overlap: message n+1 is built before message n's reply is
+    # handled (its acceptance reported), and nothing is sent before that.
+    events = []
+
+    def traced(message):
+        def build():
+            events.append(f"build {message.delivery_id}")
+            return message.build()
+
+        return dataclasses.replace(message, build=build)
+
+    messages = [traced(m) for m in outgoing(3)]
+    on_accepted = lambda delivery_id, reply: events.append(f"accepted {delivery_id}")  # noqa: E731
+
+    results = sender(smtp_server, throttle, on_accepted=on_accepted).run(messages)
+
+    assert outcomes(results) == ["sent"] * 3
+    assert events == ["build 1", "build 2", "accepted 1", "build 3", "accepted 2", "accepted 3"]
+    assert [m.rcpt_tos for m in smtp_server.messages] == [
+        [f"user{i}@example.test"] for i in (1, 2, 3)
+    ]
+
+
+def test_a_message_that_fails_to_build_ahead_fails_alone_in_its_turn(smtp_server, throttle):
+    from delivery.sending import UnbuildableMessageError
+
+    def broken():
+        raise UnbuildableMessageError("contact.attributes.x is not defined")
+
+    messages = outgoing(3)
+    messages[1] = dataclasses.replace(messages[1], build=broken)
+
+    results = sender(smtp_server, throttle).run(messages)
+
+    assert outcomes(results) == ["sent", "failed", "sent"]
+    assert results[1].reason == "contenterror"
+    assert "not defined" in results[1].detail
+    assert [m.rcpt_tos for m in smtp_server.messages] == [
+        ["user1@example.test"],
+        ["user3@example.test"],
+    ]
