@@ -105,7 +105,7 @@ def copy_ceiling(url: str, csv_path: Path) -> float:
     return elapsed
 
 
-def run_import(env: dict[str, str], csv_path: Path) -> dict:
+def run_import(env: dict[str, str], csv_path: Path, profile: str | None = None) -> dict:
     """Migrate, queue the import, run a burst worker; the measurements as a dict."""
     python, manage = sys.executable, str(ROOT / "manage.py")
     subprocess.run([python, manage, "migrate", "-v0"], env=env, check=True)
@@ -131,7 +131,10 @@ print(imp.pk)
     )
     import_id = int(out.stdout.strip().splitlines()[-1])
     started = time.perf_counter()
-    worker = subprocess.Popen([python, manage, "rqworker", "--burst", "imports"], env=env)
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
+    worker = subprocess.Popen(
+        [python, *profiler, manage, "rqworker", "--burst", "imports"], env=env
+    )
     _, status, usage = os.wait4(worker.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:
@@ -184,6 +187,7 @@ def main() -> None:
         default="postgres://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server URL; a fresh database is created on it",
     )
+    parser.add_argument("--profile", metavar="FILE", help="run the worker under cProfile")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="edm-bench-"))
     redis, redis_server = redis_url(workdir)
@@ -208,7 +212,7 @@ def main() -> None:
                 env["DATABASE_URL"] = urlunsplit(server._replace(path=f"/{database}"))
                 psql(args.postgres, "-c", f"CREATE DATABASE {database}")
             try:
-                report(backend, run_import(env, csv_path))
+                report(backend, run_import(env, csv_path, args.profile))
                 if database is not None:
                     seconds = copy_ceiling(env["DATABASE_URL"], csv_path)
                     rate = args.rows / seconds

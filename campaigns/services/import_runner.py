@@ -21,8 +21,8 @@ from campaigns.importing.columns import Mapping
 from campaigns.importing.errors import BadFileError
 from campaigns.importing.readers import Table, open_table
 from campaigns.importing.rows import Candidate, Rejection, RowParser
-from campaigns.models import Import, ImportRejection
-from campaigns.services.import_stage import Stage
+from campaigns.models import Import
+from campaigns.services.import_stage import Stage, copy_text
 from campaigns.services.imports import check_header, import_alive_key, import_source
 from campaigns.uploads import uploads_dir
 from edm import redis as edm_redis
@@ -38,6 +38,7 @@ class Batch:
     rows: int = 0
     last_row: int = 0
     position: int = 0
+    copy_text: bytes | None = None  # the candidates for PostgreSQL's COPY, made ahead
 
 
 def import_run(import_id: int, *, progress: Callable[[Import], None] | None = None) -> Import:
@@ -89,7 +90,10 @@ def _run(imp: Import, stage: Stage, progress) -> str:
         mapping = Mapping(imp.email_column, imp.name_column, tuple(imp.attribute_columns))
         parser = RowParser(mapping, names, imp.encoding or table.encoding)
         stage.open()
-        for batch in _read_ahead(_batches(table, parser)):
+        batches = _batches(table, parser)
+        if stage.postgres:
+            batches = _with_copy_text(batches)
+        for batch in _read_ahead(batches):
             if not Import.objects.filter(
                 pk=imp.pk, status=Import.Status.RUNNING, cancel_requested=False
             ).exists():
@@ -123,16 +127,9 @@ def _split(batch: Batch, row: int) -> tuple[list[Candidate], Batch]:
 
 def _write(imp: Import, stage: Stage, batch: Batch) -> None:
     with transaction.atomic():
-        outcome = stage.write(batch.candidates, timezone.now())
+        outcome = stage.write(batch.candidates, timezone.now(), batch.copy_text)
         rejected = [*batch.rejections, *outcome.duplicates]
-        ImportRejection.objects.bulk_create(
-            [
-                ImportRejection(import_run=imp, row=r.row, reason=r.reason, value=r.value)
-                for r in rejected
-            ],
-            batch_size=2000,
-            ignore_conflicts=True,
-        )
+        stage.keep_rejections(imp.pk, rejected)
         duplicates = sum(1 for r in rejected if r.duplicate)
         Import.objects.filter(pk=imp.pk).update(
             rows_read=F("rows_read") + batch.rows,
@@ -177,6 +174,13 @@ def _batches(table: Table, parser: RowParser) -> Iterator[Batch]:
             table.last_number,
             table.position(),
         )
+
+
+def _with_copy_text(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """The same batches with their COPY data formatted (in the reader thread, see below)."""
+    for batch in batches:
+        batch.copy_text = copy_text(batch.candidates)
+        yield batch
 
 
 _DONE = object()

@@ -236,3 +236,37 @@ def test_import_works_in_a_session_that_already_used_temporary_tables(tmp_path):
         cursor.execute("INSERT INTO edm_test_scratch VALUES (1)")
     imp = run_import(make_list(), write_csv(tmp_path / "c.csv", people(5)))
     assert (imp.status, imp.created) == ("done", 5)
+
+
+def test_rejections_stored_twice_are_kept_once(tmp_path):
+    # A batch is written once per run; should one ever be written again, its rejected rows
+    # (COPY on PostgreSQL) must neither fail the import nor be counted twice in its report.
+    from campaigns.importing.rows import Rejection
+    from campaigns.services.import_stage import Stage
+
+    contact_list = make_list()
+    imp = run_import(contact_list, write_csv(tmp_path / "c.csv", messy_rows()))
+    stage = Stage(list_id=contact_list.pk, mode="add_update", source="test")
+    again = [Rejection(5, "not an email address", "not-an-address"), Rejection(99, "new", "x")]
+
+    stage.keep_rejections(imp.pk, again)
+
+    rows = list(ImportRejection.objects.filter(import_run=imp).values_list("row", "reason"))
+    assert rows == [
+        (4, "duplicate of row 2"),
+        (5, "invalid email address: An email address must have an @-sign."),
+        (6, "no email address"),
+        (99, "new"),
+    ]
+
+
+def test_names_and_attributes_with_tabs_backslashes_and_line_breaks_arrive_intact(tmp_path):
+    # PostgreSQL's COPY text format gives \, tab, LF and CR a meaning: they must be escaped.
+    tricky = "Tab\there \\back\\slash\nnew line\r\n and \"quotes\" \\N"
+    rows = [["email", "name", "note"], ["t@example.com", tricky, tricky], ["u@example.com", "U", ""]]
+    imp = run_import(make_list(), write_csv(tmp_path / "t.csv", rows))
+    assert (imp.status, imp.created) == ("done", 2)
+    contact = Contact.objects.get(email="t@example.com")
+    # Cells are stripped; everything inside them is kept as it was.
+    assert contact.name == tricky.strip()
+    assert contact.attributes == {"note": tricky.strip()}
