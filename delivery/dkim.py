@@ -160,11 +160,32 @@ def _relaxed_header(raw: bytes) -> bytes:
 
 def _relaxed_body(body: bytes) -> bytes:
     """Relaxed body canonicalization (RFC 6376 §3.4.4), free when the body already is canonical."""
-    if b"\t" in body or b"  " in body or b" \r\n" in body or body.endswith(b" "):
+    if not _canonical_whitespace(body):
         lines = [_WSP_RUN.sub(b" ", line).rstrip(b" ") for line in body.split(b"\r\n")]
         body = b"\r\n".join(lines)
     body = body.rstrip(b"\r\n")  # no empty lines at the end…
     return body + b"\r\n" if body else b""  # …and a non-empty body ends in one CRLF
+
+
+def _canonical_whitespace(body: bytes, spaces_to_look_at: int = 16) -> bool:
+    """True when relaxed canonicalization would change no whitespace: no tab, no run of
+    spaces, no space before a line end.
+
+    Our base64 parts hold a handful of spaces (in their MIME headers), so visiting each is
+    ~2 µs for a 48 KB body where searching for two-byte patterns costs ~75 µs; text with
+    many spaces is searched for the patterns instead.
+    """
+    if b"\t" in body:
+        return False
+    find = body.find
+    at = find(b" ")
+    for _ in range(spaces_to_look_at):
+        if at < 0:
+            return True
+        if body[at + 1 : at + 2] in (b" ", b"\r", b""):
+            return False
+        at = find(b" ", at + 1)
+    return not (b"  " in body or b" \r\n" in body or body.endswith(b" "))
 
 
 def _fold_tags(tags: list[str]) -> bytes:

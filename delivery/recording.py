@@ -15,9 +15,10 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -52,10 +53,11 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
     attempted = [r for r in results if r.outcome is not Outcome.NOT_ATTEMPTED]
     if not attempted:
         return Recorded(0, 0, 0, 0, len(results))
+    # Read as tuples: a model instance per delivery cost more than the statement itself.
     deliveries = {
-        d.pk: d
-        for d in Delivery.objects.filter(pk__in=[r.delivery_id for r in attempted]).only(
-            "pk", "contact_id", "email", "attempts", "status"
+        row[0]: _Known(*row)
+        for row in Delivery.objects.filter(pk__in=[r.delivery_id for r in attempted]).values_list(
+            "pk", "attempts", "status", "batch_id"
         )
     }
     now = timezone.now()
@@ -78,8 +80,7 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
         if status == Status.SENT:
             sent_ids.append(delivery.pk)
             continue
-        _apply(delivery, result, status, now)
-        changed.append(delivery)
+        changed.append(_applied(delivery, result, status, now))
 
     with transaction.atomic():
         if sent_ids:
@@ -113,7 +114,7 @@ def results_record(campaign: Campaign, site: str, results: Sequence[Result]) -> 
             Delivery.objects.filter(pk__in=[b.delivery_id for b in bounces]).update(
                 attempts=F("attempts") + 1
             )
-        Attempt.objects.bulk_create(_attempts(attempted, deliveries), batch_size=500)
+        _attempts_insert([r for r in attempted if r.delivery_id in deliveries])
         _count(campaign.pk, site, tally, per_minute, attempted)
         bounced = bounce_record(bounces).bounced
     return Recorded(
@@ -154,9 +155,20 @@ def _bounce(result: Result) -> Bounce:
     )
 
 
-def _apply(delivery: Delivery, result: Result, status: str, now: dt.datetime) -> None:
+class _Known(NamedTuple):
+    """What recording needs of a delivery before it changes it."""
+
+    pk: int
+    attempts: int
+    status: str
+    batch_id: int | None
+
+
+def _applied(known: _Known, result: Result, status: str, now: dt.datetime) -> Delivery:
+    """The delivery with the result's fields set, for bulk_update (which writes only those)."""
+    delivery = Delivery(pk=known.pk, batch_id=known.batch_id)
     delivery.status = status
-    delivery.attempts += 1
+    delivery.attempts = known.attempts + 1
     delivery.updated_at = now
     reply = result.reply
     delivery.last_code = reply.code if reply else None
@@ -170,25 +182,53 @@ def _apply(delivery: Delivery, result: Result, status: str, now: dt.datetime) ->
         delivery.batch = None  # the retry sweep gives it a new batch when it is due
     else:
         delivery.next_attempt_at = None
+    return delivery
 
 
-def _attempts(results: Sequence[Result], deliveries: dict[int, Delivery]) -> list[Attempt]:
-    return [
-        Attempt(
-            delivery_id=r.delivery_id,
-            at=r.at,
-            outcome=str(r.outcome),
-            host=r.host,
-            address=r.address,
-            tls_version=r.tls_version or "",
-            tls_fallback=r.tls_fallback,
-            code=r.reply.code if r.reply else None,
-            enhanced=(r.reply.enhanced or "") if r.reply else "",
-            text=((r.reply.text if r.reply else r.detail) or "")[:1000],
+ATTEMPT_COLUMNS = (
+    "delivery_id",
+    "at",
+    "outcome",
+    "host",
+    "address",
+    "tls_version",
+    "tls_fallback",
+    "code",
+    "enhanced",
+    "text",
+)
+ATTEMPTS_PER_STATEMENT = 500
+
+
+def _attempts_insert(results: Sequence[Result]) -> None:
+    """One attempt row per result, as plain multi-row INSERTs (no model instance per row)."""
+    adapt_time = connection.ops.adapt_datetimefield_value
+    rows = [
+        (
+            r.delivery_id,
+            adapt_time(r.at),
+            str(r.outcome),
+            r.host,
+            r.address,
+            r.tls_version or "",
+            r.tls_fallback,
+            r.reply.code if r.reply else None,
+            (r.reply.enhanced or "") if r.reply else "",
+            ((r.reply.text if r.reply else r.detail) or "")[:1000],
         )
         for r in results
-        if r.delivery_id in deliveries
     ]
+    table = connection.ops.quote_name(Attempt._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ATTEMPT_COLUMNS)
+    placeholders = "(" + ", ".join(["%s"] * len(ATTEMPT_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ATTEMPTS_PER_STATEMENT):
+            chunk = rows[start : start + ATTEMPTS_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from the model
+                + ", ".join([placeholders] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
 
 def _count(

@@ -122,6 +122,11 @@ def test_signature_field_lines_are_short(signer):
         b"\t lines\r\n\r\nbody\r\n",
         b"From: a@shop.example.com\r\nSubject: no body\r\n\r\n",
         b"From: a@shop.example.com\r\nSubject: " + b"long " * 300 + b"\r\n\r\nx\r\n",
+        # More single spaces than the quick scan visits, then a space before a line end.
+        b"From: a@shop.example.com\r\nSubject: many\r\n\r\n" + b"a b " * 40 + b"end \r\n",
+        b"From: a@shop.example.com\r\nSubject: many\r\n\r\n" + b"a b " * 40 + b"x  y\r\n",
+        b"From: a@shop.example.com\r\nSubject: last\r\n\r\nthe last line ends in a space \r\n",
+        b"From: a@shop.example.com\r\nSubject: last\r\n\r\nx\r\n \r\n\t\r\n",
     ],
 )
 def test_messages_that_need_canonicalization_verify(signer, dns, message):
