@@ -5,10 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiosmtpd.smtp import SMTP
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
+
+
+def database_work(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """`func` run in Django's database thread, for a handler's hooks.
+
+    A long-running server has no requests around which Django renews its connection, so one
+    that is too old or broken (a PostgreSQL restart) is replaced before each use.
+    """
+
+    def renewed(*args, **kwargs) -> T:
+        close_old_connections()
+        return func(*args, **kwargs)
+
+    return sync_to_async(renewed)
 
 
 async def serve(

@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import threading
 
+from asgiref.sync import sync_to_async
+from django.db import connections
+
 from delivery import smtpd
 from tests.net import free_port
 
@@ -44,4 +47,7 @@ def running_smtpd(handler, *, hostname: str = "test.localhost", size_limit: int 
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
+        # The handlers store through sync_to_async, whose thread keeps a database connection;
+        # closed here, or PostgreSQL refuses to drop the test database at the end of the run.
+        loop.run_until_complete(sync_to_async(connections.close_all)())
         loop.close()

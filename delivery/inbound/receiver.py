@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from asgiref.sync import sync_to_async
 
 from delivery.inbound.store import inbound_message_store
 from delivery.models import InboundMessage
+from delivery.smtpd import database_work
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class BounceHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        stored = await sync_to_async(self._store)(envelope)
+        stored = await database_work(self._store)(envelope)
         return f"250 2.0.0 Received as #{stored.id}"
 
     def _store(self, envelope: Envelope) -> InboundMessage:

@@ -262,8 +262,12 @@ def test_rejections_stored_twice_are_kept_once(tmp_path):
 
 def test_names_and_attributes_with_tabs_backslashes_and_line_breaks_arrive_intact(tmp_path):
     # PostgreSQL's COPY text format gives \, tab, LF and CR a meaning: they must be escaped.
-    tricky = "Tab\there \\back\\slash\nnew line\r\n and \"quotes\" \\N"
-    rows = [["email", "name", "note"], ["t@example.com", tricky, tricky], ["u@example.com", "U", ""]]
+    tricky = 'Tab\there \\back\\slash\nnew line\r\n and "quotes" \\N'
+    rows = [
+        ["email", "name", "note"],
+        ["t@example.com", tricky, tricky],
+        ["u@example.com", "U", ""],
+    ]
     imp = run_import(make_list(), write_csv(tmp_path / "t.csv", rows))
     assert (imp.status, imp.created) == ("done", 2)
     contact = Contact.objects.get(email="t@example.com")
