@@ -41,31 +41,28 @@ $(BIN)/python:
 	    exit 1; \
 	  fi; }
 
+# Installs Debian packages when run as root, else says what to run: $(call apt_install,PKGS,WHY)
+apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing $(1) $(2)…"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); }; \
+	else \
+	  echo "Needed $(2): run 'sudo apt-get install $(1)', then make again."; exit 1; \
+	fi
+
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
-	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing chromium for the browser tests…"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
-	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
-	  else \
-	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium', then make test."; \
-	    exit 1; \
-	  fi; }
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
+	  { $(call apt_install,chromium,for the browser tests); }
 
 # Benchmarks compare against Postfix's smtp-source/smtp-sink and use the local PostgreSQL
 # (bench/*.py; figures in docs/BENCHMARKS.md). Postfix is installed unconfigured: only its
 # test tools are used, no mail server is started.
 bench-tools: setup
 	@[ -x /usr/sbin/smtp-sink ] || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null 2>&1 || \
-	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix; }; \
-	  else \
-	    echo "The delivery benchmark needs Postfix's smtp-sink: run 'sudo apt-get install postfix'."; \
-	    exit 1; \
-	  fi; }
+	  echo "postfix postfix/main_mailer_type select No configuration" | \
+	    debconf-set-selections 2>/dev/null; \
+	  $(call apt_install,postfix,for the delivery benchmark); }
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
