@@ -95,7 +95,9 @@ def urls() -> list[URLPattern | URLResolver]:
     # stays: ninja finds the API's prefix by reversing it.
     patterns = [p for p in patterns if getattr(p, "name", None) != "api-root"]
     _exempt(patterns)
-    return [*patterns, path("", _index, name="api-root"), re_path(r"^.*$", _not_found)]
+    # [\s\S], not ".": a path with an encoded line break is still ours to answer.
+    anything = re_path(r"^[\s\S]*$", _not_found)
+    return [*patterns, path("", _index, name="api-root"), anything]
 
 
 def _exempt(patterns) -> None:

@@ -37,6 +37,9 @@ def running_smtpd(handler, *, hostname: str = "test.localhost", size_limit: int 
         await ready.wait()
         started.set()
         await task
+        # The handlers store through sync_to_async, whose thread keeps a database connection;
+        # closed here, or PostgreSQL refuses to drop the test database at the end of the run.
+        await sync_to_async(connections.close_all)()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
@@ -47,7 +50,4 @@ def running_smtpd(handler, *, hostname: str = "test.localhost", size_limit: int 
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
-        # The handlers store through sync_to_async, whose thread keeps a database connection;
-        # closed here, or PostgreSQL refuses to drop the test database at the end of the run.
-        loop.run_until_complete(sync_to_async(connections.close_all)())
         loop.close()

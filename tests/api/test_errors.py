@@ -46,6 +46,7 @@ def test_an_unknown_path_under_api_is_a_json_404_even_for_a_post(api):
     strict = Client(enforce_csrf_checks=True)  # as a real client: no CSRF page instead
     assert_error(strict.post("/api/lists/x/y"), 404, "not_found")
     assert_error(strict.delete("/api/lists/null"), 404, "not_found")
+    assert_error(strict.get("/api/campaigns/%C2%99%40%260%0A/stats"), 404, "not_found")
 
 
 def test_a_method_the_path_does_not_have_is_a_json_405_with_allow(api):
