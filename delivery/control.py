@@ -13,7 +13,8 @@ back to the database when a key is missing (Redis restarted or flushed):
 
 from __future__ import annotations
 
-import redis
+import logging
+
 from django.db import transaction
 
 from delivery.sending import AcceptanceNotRecordedError
@@ -22,6 +23,8 @@ from edm import redis as edm_redis
 
 STATE_TTL = 30 * 86400
 ACCEPTED_TTL = 7 * 86400
+
+logger = logging.getLogger(__name__)
 
 
 def _state_key(campaign_id: int) -> str:
@@ -57,17 +60,28 @@ def accepted_start_key(key: str) -> None:
 class AcceptanceLog:
     """The acceptance marks of one batch run, written to Redis as each 250 arrives.
 
-    Each mark is written to Redis's socket before the next message goes out, but its reply is
-    read only when the log closes: Redis executes commands in the order they arrive, so a
-    worker killed after writing a mark has still recorded it, and the run does not wait a
-    round trip per message (redis-py's per-command machinery cost more than the DKIM hash).
+    Each mark is written to Redis's socket before the next message goes out; its reply is read
+    later (those already arrived before each new mark, the rest when the log closes), so the
+    run does not wait a round trip per message: redis-py's per-command machinery cost more
+    than the DKIM hash. Redis executes commands in the order they arrive, so a mark that
+    reached Redis is recorded even if the worker is killed right after.
+
+    The window this leaves: a mark still in this host's socket buffer when the worker dies
+    (microseconds on loopback), or one written into a connection Redis has just dropped, or
+    refused by Redis (out of memory, read-only replica). The last two are noticed at the next
+    mark, which then raises AcceptanceNotRecordedError and the batch stops after the message
+    in hand; every later mark fails at once. Closing the log never raises: the database
+    record that follows it is the durable one.
     """
+
+    CLOSE_WAIT = 5.0  # seconds to wait for each outstanding reply when the log closes
 
     def __init__(self, batch_id: int | str):
         self.key = _accepted_key(batch_id)
         self.pool = edm_redis.connection().connection_pool
         self.connection = None
         self.unread = 0
+        self.broken = False
 
     def __enter__(self) -> AcceptanceLog:
         accepted_start_key(self.key)
@@ -76,21 +90,37 @@ class AcceptanceLog:
 
     def mark(self, delivery_id: int, reply: Reply) -> None:
         """Remember that the server accepted this delivery's message (right after the 250)."""
+        if self.broken:
+            raise AcceptanceNotRecordedError("an earlier acceptance mark was not recorded")
         value = f"{reply.code}|{reply.enhanced or ''}|{reply.text[:900]}"
         try:
+            self._read_arrived()
             self.connection.send_command("HSET", self.key, str(delivery_id), value)
-        except (redis.RedisError, OSError) as exc:
+        except Exception as exc:  # any: on a dead socket redis-py raises more than RedisError
+            self._break()
             raise AcceptanceNotRecordedError(str(exc)) from exc
         self.unread += 1
 
+    def _read_arrived(self) -> None:
+        """Read the replies that are already here; an error reply raises (ResponseError)."""
+        while self.unread and self.connection.can_read(timeout=0):
+            self.connection.read_response()
+            self.unread -= 1
+
+    def _break(self) -> None:
+        self.broken = True
+        self.connection.disconnect()  # replies owed on it are lost with it: never read them
+
     def __exit__(self, *exc_info) -> None:
         try:
-            for _ in range(self.unread):
+            while not self.broken and self.unread:
+                if not self.connection.can_read(timeout=self.CLOSE_WAIT):
+                    raise TimeoutError(f"no reply from Redis in {self.CLOSE_WAIT} s")
                 self.connection.read_response()
-        except (redis.RedisError, OSError):
-            self.connection.disconnect()  # a broken connection must not go back to the pool
-            if exc_info[0] is None:
-                raise
+                self.unread -= 1
+        except Exception as exc:  # any: see mark()
+            self._break()
+            logger.warning("Acceptance marks of %s may be incomplete: %s", self.key, exc)
         finally:
             self.pool.release(self.connection)
 

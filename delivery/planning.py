@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import redis
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -28,6 +30,8 @@ from delivery import counters, dispatch, jobs_queue, transports
 from delivery.models import Batch, CampaignStats, Delivery, SiteStats
 from delivery.mx import PermanentRouteError, Route, TemporaryRouteError
 from delivery.recording import results_record
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 RESOLVE_THREADS = 16
@@ -167,16 +171,28 @@ class _Batcher:
     def _write(self, site: str, ids: list[int]) -> None:
         with transaction.atomic():
             batch = Batch.objects.create(campaign=self.campaign, site=site, size=len(ids))
-            Delivery.objects.filter(pk__in=ids).update(batch=batch, site=site)
+            # Only rows still unbatched and queued: the reconciler's sweep of deferred mail may
+            # batch this campaign at the same time, and a cancel may have come meanwhile.
+            taken = Delivery.objects.filter(
+                pk__in=ids, batch__isnull=True, status=Delivery.Status.QUEUED
+            ).update(batch=batch, site=site)
+            if not taken:
+                batch.delete()
+                return
+            if taken != len(ids):
+                Batch.objects.filter(pk=batch.pk).update(size=taken)
             # With the batch, so the site's counters never lag behind what it may send.
             counters.add(
                 SiteStats,
                 key={"campaign_id": self.campaign.pk, "site": site},
-                increments={"queued": len(ids)},
+                increments={"queued": taken},
             )
         if site not in self.sites:
             self.sites.add(site)
-            dispatch.site_dispatch(site)
+            try:
+                dispatch.site_dispatch(site)
+            except redis.RedisError as exc:  # campaign_plan dispatches every site at the end
+                logger.warning("Early dispatch of %s failed: %s", site, exc)
 
 
 def _unroutable(campaign: Campaign, domain: str, ids: list[int], error: Exception) -> None:

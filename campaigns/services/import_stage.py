@@ -172,7 +172,7 @@ class Stage:
                             write_row(row)
                 return
             except IntegrityError:
-                pass  # some are stored already: insert the others one statement at a time
+                pass  # some are stored already: insert the others, skipping those
         with connection.cursor() as cursor:
             for start in range(0, len(rows), 2000):
                 chunk = rows[start : start + 2000]

@@ -50,6 +50,7 @@ from edm import queues
 Status = TxMessage.Status
 CLAIM_STALE = dt.timedelta(seconds=JOB_TIMEOUT + 60)
 LANE = "{site}/tx"
+MARKS_RETRY_AFTER = 10.0  # seconds before messages held back for want of Redis are tried again
 
 
 def tx_request_send(request_id: int) -> int:
@@ -130,6 +131,10 @@ def _send(
         )
     with control.AcceptanceLog(marks) as acceptances:
         for site, outgoing in by_site.items():
+            if acceptances.broken:
+                # Sending without a mark could send these twice after a crash: later.
+                results += [_not_now(m.delivery_id) for m in outgoing]
+                continue
             config = site_config(site)
             sender = BatchSender(
                 site=site,
@@ -141,6 +146,16 @@ def _send(
             )
             results += sender.run(outgoing)
     return results
+
+
+def _not_now(message_id: int) -> Result:
+    return Result(
+        message_id,
+        Outcome.NOT_ATTEMPTED,
+        timezone.now(),
+        detail="acceptances cannot be recorded (Redis)",
+        retry_after=MARKS_RETRY_AFTER,
+    )
 
 
 def _builder(compiled: CompiledTx, message: TxMessage, signer):

@@ -232,3 +232,40 @@ def _secret() -> str:
     from django.conf import settings
 
     return settings.SECRET_KEY
+
+
+def test_when_redis_drops_the_acceptance_marks_the_other_sites_wait_for_a_later_run(
+    api, mx_mode, receipt, redis_db, monkeypatch
+):
+    from delivery import control
+    from delivery.tx.send import tx_request_send
+
+    # Three sites, in this order. The drop after the first mark is noticed when the second
+    # message's mark fails (that message has gone out: the log's documented window); the
+    # third site is then not started.
+    answer = send_receipt(api, receipt, "ana@a.example", "olga@other.example", "sam@shop.example")
+    real_mark = control.AcceptanceLog.mark
+
+    def mark_then_lose_the_connection(log, delivery_id, reply):
+        real_mark(log, delivery_id, reply)
+        log.connection.send_command("CLIENT", "ID")  # the reply comes after the mark's
+        redis_db.client_kill_filter(_id=_client_id_of(log))
+
+    def _client_id_of(log):
+        log.connection.read_response()  # the mark's
+        log.unread -= 1
+        return log.connection.read_response()
+
+    monkeypatch.setattr(control.AcceptanceLog, "mark", mark_then_lose_the_connection)
+    tx_request_send(answer["request"])  # in this process: the hook needs to be in the sender
+
+    statuses = dict(TxMessage.objects.values_list("email", "status"))
+    assert statuses == {
+        "ana@a.example": "sent",
+        "olga@other.example": "sent",  # the database records it: not sent twice
+        "sam@shop.example": "queued",  # held back, queued again for a later run
+    }
+    assert sorted(m.rcpt_tos[0] for m in mx_mode.messages) == [
+        "ana@a.example",
+        "olga@other.example",
+    ]

@@ -153,6 +153,36 @@ def test_planning_dispatches_each_site_as_soon_as_its_first_batch_exists(mx_mode
     assert set(Batch.objects.values_list("state", flat=True)) == {"queued"}
 
 
+def test_planning_never_batches_a_delivery_another_sweep_took_meanwhile(mx_mode, monkeypatch):
+    from delivery import planning
+
+    monkeypatch.setattr(planning, "BATCH_SIZE", 3)
+    customers = make_list("Customers")
+    for i in range(6):
+        make_contact(f"user{i}@a.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+    campaign_start(campaign)
+    real_write = planning._Batcher._write
+    taken_meanwhile = []
+
+    def write(batcher, site, ids):
+        if not taken_meanwhile:  # the reconciler's sweep batches one, a cancel takes another
+            other = Batch.objects.create(campaign=campaign, site=site, size=1)
+            Delivery.objects.filter(pk=ids[0]).update(batch=other, site=site)
+            Delivery.objects.filter(pk=ids[1]).update(status="cancelled")
+            taken_meanwhile.extend(ids[:2])
+        return real_write(batcher, site, ids)
+
+    monkeypatch.setattr(planning._Batcher, "_write", write)
+
+    planning.campaign_plan(campaign)
+
+    mine = Batch.objects.filter(campaign=campaign).exclude(deliveries__pk=taken_meanwhile[0])
+    assert sorted(mine.values_list("size", flat=True)) == [1, 3]
+    assert Delivery.objects.filter(batch__in=mine).count() == 4
+    assert SiteStats.objects.get(site="mail.example").queued == 4
+
+
 def test_domains_that_take_no_mail_bounce_without_connecting(mx_mode, rq_burst):
     customers = make_list()
     make_contact("someone@nullmx.example", contact_list=customers)
