@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from django.db import transaction
 
 from delivery.sending import AcceptanceNotRecordedError
@@ -102,8 +103,14 @@ class AcceptanceLog:
         self.unread += 1
 
     def _read_arrived(self) -> None:
-        """Read the replies that are already here; an error reply raises (ResponseError)."""
-        while self.unread and self.connection.can_read(timeout=0):
+        """Read the replies that are already here; an error reply raises (ResponseError).
+
+        Asked even when no reply is owed: a connection Redis has closed shows up here
+        (redis-py raises), while a write into it could still seem to succeed over TCP.
+        """
+        while self.connection.can_read(timeout=0):
+            if not self.unread:
+                raise redis.ConnectionError("Redis sent something no mark asked for")
             self.connection.read_response()
             self.unread -= 1
 
