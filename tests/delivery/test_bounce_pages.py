@@ -207,3 +207,21 @@ def test_the_bounces_pages_need_a_login(client):
         response = client.get(path)
         assert response.status_code == 302
         assert "/login/" in response["Location"]
+
+
+def test_paging_received_messages_keeps_the_state_filter(admin_client, monkeypatch):
+    from delivery.selectors import bounces as bounce_selectors
+
+    monkeypatch.setattr(bounce_selectors, "PAGE_SIZE", 1)
+    for n in range(3):
+        inbound_message_store(
+            source=InboundMessage.Source.SMTP,
+            raw=f"Subject: note {n}\r\n\r\nhello\r\n".encode(),
+            recipients=["b@bounces.edm.example"],
+        )
+    first = admin_client.get("/bounces/received/", {"state": "received"})
+    older = first.context["page"].older
+    assert f'href="?state=received&amp;before={older}"' in first.content.decode()
+    second = admin_client.get("/bounces/received/", {"state": "received", "before": older})
+    newer = second.context["page"].newer
+    assert f'href="?state=received&amp;after={newer}"' in second.content.decode()
