@@ -79,6 +79,10 @@ class Delivery(models.Model):
     reason = models.CharField(max_length=32, blank=True)
     hard = models.BooleanField(null=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Engagement by a person (machine opens and bot clicks are only counted in aggregates):
+    # the first time this recipient opened the message and followed one of its links.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
