@@ -6,7 +6,7 @@ Every error answers
 
 with the status of its code: 400 bad_request, 401 unauthorized, 403 forbidden, 404 not_found,
 405 method_not_allowed, 409 conflict, 413 too_large, 422 invalid, 429 rate_limited
-(500 internal for our bugs).
+(500 internal for our bugs; webhooks also answer 502 upstream_failed, 503 unavailable).
 `fields` names the input that was wrong, as a dotted path into the body or the query/path
 parameter's name; it is empty when no single field is to blame.
 """
@@ -36,6 +36,8 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal",
+    502: "upstream_failed",
+    503: "unavailable",
 }
 Fields = dict[str, list[str]]
 
@@ -117,14 +119,18 @@ def document(schema: dict) -> dict:
     return schema
 
 
+def error_body(status: int, message: str, fields: Fields | None = None) -> dict:
+    """The error shape, its code from the status (also what webhooks answer)."""
+    return {
+        "error": {"code": CODES.get(status, "error"), "message": message, "fields": fields or {}}
+    }
+
+
 def error_response(
     api: NinjaAPI, request: HttpRequest, status: int, message: str, fields: Fields | None = None
 ) -> HttpResponse:
     """An answer in the error shape, its code from the status."""
-    body = {
-        "error": {"code": CODES.get(status, "error"), "message": message, "fields": fields or {}}
-    }
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(status, message, fields), status=status)
 
 
 def install(api: NinjaAPI, domain_errors: Mapping[type[Exception], int]) -> None:
