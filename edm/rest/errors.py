@@ -23,6 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from edm.rest.types import WITHIN
+
 logger = logging.getLogger(__name__)
 
 CODES = {
@@ -181,7 +183,9 @@ def install(api: NinjaAPI, domain_errors: Mapping[type[Exception], int]) -> None
 def _invalid(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: Fields = {}
     for error in exc.errors:
-        fields.setdefault(_field_name(error.get("loc", ())), []).append(error.get("msg", "invalid"))
+        # An Input validator says where inside the field the wrong value is (types.WITHIN).
+        location = (*error.get("loc", ()), *error.get("ctx", {}).get(WITHIN, ()))
+        fields.setdefault(_field_name(location), []).append(error.get("msg", "invalid"))
     names = ", ".join(sorted(fields))
     return error_response(api, request, 422, f"Some input is not valid: {names}.", fields)
 
