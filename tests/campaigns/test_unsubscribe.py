@@ -222,7 +222,8 @@ def test_view_online_refuses_an_unsubscribe_token_and_altered_ones(sent):
     client = Client()
     assert client.get("/v/" + path.strip("/").split("/")[1] + "/").status_code == 404
     token = view_path.strip("/").split("/")[1]
-    assert client.get(f"/v/{token[:-1]}x/").status_code == 404
+    altered = token[:-1] + ("x" if token[-1] != "x" else "y")  # a token may end in "x"
+    assert client.get(f"/v/{altered}/").status_code == 404
 
 
 @pytest.mark.parametrize(
