@@ -47,7 +47,7 @@ def webhook(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method != "POST":
-            response = _error(405, f"{request.method} is not allowed here; use POST.")
+            response = _error(405, "Only POST is allowed here.")
             response["Allow"] = "POST"
             return response
         try:
