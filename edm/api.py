@@ -26,6 +26,7 @@ from delivery.api import reports, tx
 from delivery.tx.accept import IdempotencyKeyReusedError, TxInvalidError, TxTooLargeError
 from edm.rest import account, errors
 from edm.rest.auth import TokenAuth
+from edm.rest.parser import JsonBodyParser
 from edm.rest.ratelimit import TokenRateLimit
 
 DESCRIPTION = """\
@@ -68,6 +69,7 @@ def build() -> NinjaAPI:
         description=DESCRIPTION,
         auth=TokenAuth(),
         throttle=TokenRateLimit(),
+        parser=JsonBodyParser(),
         docs=Swagger(settings={"persistAuthorization": False}),
         urls_namespace="api",
     )

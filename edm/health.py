@@ -1,4 +1,8 @@
-"""Whether the database and Redis answer: the body of /healthz."""
+"""Whether the database and Redis answer: the body of /healthz.
+
+Anyone may ask (load balancers do, without logging in), so the answer for anyone is ok or
+failing per service; which backend and the error text (hosts, ports, paths) are for staff.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +31,16 @@ class Health:
     def ok(self) -> bool:
         return self.database.ok and self.redis.ok
 
-    def as_dict(self) -> dict:
+    def as_dict(self, *, details: bool) -> dict:
+        """The answer of /healthz; `details`: the backend and error of each service too."""
+
+        def service(state: ServiceState) -> dict:
+            return asdict(state) if details else {"ok": state.ok}
+
         return {
-            "status": "ok" if self.ok else "unavailable",
-            "database": asdict(self.database),
-            "redis": asdict(self.redis),
+            "status": "ok" if self.ok else "failing",
+            "database": service(self.database),
+            "redis": service(self.redis),
         }
 
 

@@ -15,9 +15,12 @@ from edm.health import health_check
 @login_not_required
 @require_GET
 def healthz(request):
-    """Database and Redis state as JSON; 503 when either does not answer (for load balancers)."""
+    """Database and Redis state as JSON; 503 when either does not answer (for load balancers).
+    Staff see why; telling who is staff reads the session from the database, so while that
+    is down everyone gets the short answer."""
     health = health_check()
-    return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
+    details = health.database.ok and request.user.is_staff
+    return JsonResponse(health.as_dict(details=details), status=200 if health.ok else 503)
 
 
 def empty_state(request, *, title: str, message: str, action: str, action_url: str):

@@ -62,10 +62,16 @@ def contact_update(contact: Contact, *, email: str, name: str, attributes: dict)
         with transaction.atomic():
             contact.save(update_fields=["email", "domain", "name", "attributes", "updated_at"])
     except IntegrityError:
+        if not _address_taken(address.email, other_than=contact.pk):
+            raise  # another constraint: saying "exists" would send the caller the wrong way
         raise ContactExistsError(
             f"Another contact already has the address {address.email}."
         ) from None
     return contact
+
+
+def _address_taken(email: str, *, other_than: int | None = None) -> bool:
+    return Contact.objects.filter(email=email).exclude(pk=other_than).exists()
 
 
 def contact_delete(contact: Contact) -> None:
@@ -165,5 +171,7 @@ def contact_create(
                 [Membership(list=contact_list, contact=contact) for contact_list in lists]
             )
     except IntegrityError:
+        if not _address_taken(address.email):
+            raise  # another constraint: saying "exists" would send the caller the wrong way
         raise ContactExistsError(f"A contact with the address {address.email} exists.") from None
     return contact

@@ -51,7 +51,9 @@ def unsubscribe(request, token: str):
     target = _target(LinkPurpose.UNSUBSCRIBE, token)
     if request.method == "POST":
         if not _one_click(request):
-            return HttpResponseBadRequest("Expected List-Unsubscribe=One-Click.\n")
+            return HttpResponseBadRequest(
+                "Expected List-Unsubscribe=One-Click.\n", content_type="text/plain; charset=utf-8"
+            )
         try:
             unsubscribe_record(target, Unsubscribe.Method.ONE_CLICK)
         except LinkTargetGoneError as exc:

@@ -10,7 +10,6 @@ report, so the same report received twice is recorded once.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from delivery.bounces import (
     parse_ses_event,
 )
 from delivery.webhooks import sns
+from edm.json_input import json_read
 
 REPORT_KEY_MAX = 200
 REPLY_CODE = re.compile(r"([245]\d\d)\b")
@@ -89,7 +89,7 @@ def _headers(raw: bytes):
 def ses_read(raw: bytes) -> Reading:
     """An SNS notification carrying an SES event (its signature was checked on receipt)."""
     try:
-        document = json.loads(raw)
+        document = json_read(raw)
     except ValueError:
         raise UnreadableMessageError("the SNS notification is not JSON") from None
     event = sns.ses_event(document) if isinstance(document, dict) else {}
@@ -121,7 +121,7 @@ def ses_read(raw: bytes) -> Reading:
 def sendgrid_read(raw: bytes) -> Reading:
     """A SendGrid event webhook POST: a JSON array of events (its signature was checked)."""
     try:
-        events = json.loads(raw)
+        events = json_read(raw)
     except ValueError:
         raise UnreadableMessageError("the SendGrid webhook body is not JSON") from None
     if not isinstance(events, list):

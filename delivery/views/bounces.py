@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from delivery.forms import BounceFilterForm
 from delivery.models import BounceEvent, InboundMessage
 from delivery.selectors import bounces as selectors
+from edm.json_input import json_read
 
 WEBHOOK_SOURCES = (InboundMessage.Source.SES, InboundMessage.Source.SENDGRID)  # JSON bodies
 
@@ -110,6 +111,6 @@ def _message_views(message: InboundMessage | None) -> dict:
 
 def _pretty_json(text: str) -> str:
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+        return json.dumps(json_read(text), indent=2, ensure_ascii=False)
+    except ValueError:  # not JSON, or nested too deeply to indent (JsonTooDeepError)
         return text

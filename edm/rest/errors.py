@@ -6,7 +6,7 @@ Every error answers
 
 with the status of its code: 400 bad_request, 401 unauthorized, 403 forbidden, 404 not_found,
 405 method_not_allowed, 409 conflict, 413 too_large, 422 invalid, 429 rate_limited
-(500 internal for our bugs).
+(500 internal for our bugs; webhooks also answer 502 upstream_failed, 503 unavailable).
 `fields` names the input that was wrong, as a dotted path into the body or the query/path
 parameter's name; it is empty when no single field is to blame.
 """
@@ -23,6 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from edm.rest.types import WITHIN
+
 logger = logging.getLogger(__name__)
 
 CODES = {
@@ -36,6 +38,8 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal",
+    502: "upstream_failed",
+    503: "unavailable",
 }
 Fields = dict[str, list[str]]
 
@@ -117,14 +121,18 @@ def document(schema: dict) -> dict:
     return schema
 
 
+def error_body(status: int, message: str, fields: Fields | None = None) -> dict:
+    """The error shape, its code from the status (also what webhooks answer)."""
+    return {
+        "error": {"code": CODES.get(status, "error"), "message": message, "fields": fields or {}}
+    }
+
+
 def error_response(
     api: NinjaAPI, request: HttpRequest, status: int, message: str, fields: Fields | None = None
 ) -> HttpResponse:
     """An answer in the error shape, its code from the status."""
-    body = {
-        "error": {"code": CODES.get(status, "error"), "message": message, "fields": fields or {}}
-    }
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(status, message, fields), status=status)
 
 
 def install(api: NinjaAPI, domain_errors: Mapping[type[Exception], int]) -> None:
@@ -175,7 +183,9 @@ def install(api: NinjaAPI, domain_errors: Mapping[type[Exception], int]) -> None
 def _invalid(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: Fields = {}
     for error in exc.errors:
-        fields.setdefault(_field_name(error.get("loc", ())), []).append(error.get("msg", "invalid"))
+        # An Input validator says where inside the field the wrong value is (types.WITHIN).
+        location = (*error.get("loc", ()), *error.get("ctx", {}).get(WITHIN, ()))
+        fields.setdefault(_field_name(location), []).append(error.get("msg", "invalid"))
     names = ", ".join(sorted(fields))
     return error_response(api, request, 422, f"Some input is not valid: {names}.", fields)
 

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from ninja import Field, Schema
 from pydantic import create_model
 
+from edm.json_input import json_read
 from edm.rest.errors import Invalid
 from edm.rest.types import Input
 
@@ -60,8 +61,8 @@ def cursor_decode(cursor: str | None, kind: type[int] | type[str]) -> Any:
     if not cursor:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = json_read(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):  # JsonTooDeepError is a ValueError
         value = None
     if not isinstance(value, kind) or isinstance(value, bool):
         raise Invalid("This cursor is not one this API gave.", {"after": ["not a valid cursor"]})

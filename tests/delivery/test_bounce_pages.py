@@ -202,6 +202,14 @@ def test_received_messages_say_why_they_were_ignored(admin_client):
     assert "Undelivered Mail Returned to Sender" in detail
 
 
+def test_a_stored_webhook_body_nested_beyond_the_stack_is_shown_as_text(admin_client):
+    # Stored before webhooks refused such bodies, or signed by a provider gone wrong.
+    stored = inbound_message_store(source=InboundMessage.Source.SENDGRID, raw=b"[" * 100_000)
+    response = admin_client.get(f"/bounces/received/{stored.pk}/")
+    assert response.status_code == 200
+    assert "[[[[" in response.content.decode()
+
+
 def test_the_bounces_pages_need_a_login(client):
     for path in ("/bounces/", "/bounces/received/"):
         response = client.get(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import time
 
 import pytest
 from cryptography import x509
@@ -194,8 +195,78 @@ def test_a_notification_of_another_topic_is_refused_even_when_signed(ses, delive
         "/webhooks/ses", signed_sns(ses, notification(ses_bounce(delivery), topic=other))
     )
     assert response.status_code == 403
-    assert b"unexpected topic" in response.content
+    assert response.json()["error"]["message"] == "Refused: the message is for another topic."
     assert nothing_changed(delivery)
+
+
+SCRIPT = "<script>fetch('/settings/api-tokens/')</script>"
+
+
+def assert_json_error(response, status: int) -> str:
+    """The answer is the API's error shape, as JSON, with this status; its message."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "fields"}
+    return error["message"]
+
+
+@pytest.mark.django_db
+def test_a_topic_arn_with_script_is_never_echoed_into_html(ses, delivery):
+    # What a form on another site posts (enctype="text/plain"), unsigned.
+    forged = {"Type": "Notification", "TopicArn": SCRIPT, "Message": "{}"}
+    response = post_json("/webhooks/ses", forged)
+    assert_json_error(response, 403)
+    assert b"<script" not in response.content
+    signed = post_json("/webhooks/ses", signed_sns(ses, notification({}, topic=SCRIPT)))
+    assert_json_error(signed, 403)
+    assert b"<script" not in signed.content
+    assert nothing_changed(delivery)
+
+
+@pytest.mark.django_db
+def test_an_ses_message_is_refused_for_its_signature_before_its_topic_is_compared(ses):
+    other = "arn:aws:sns:us-east-1:999999999999:someone-else"
+    response = post_json("/webhooks/ses", notification({}, topic=other))
+    assert assert_json_error(response, 403) == "Refused: unknown or missing SignatureVersion."
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    response = post_json("/webhooks/ses", signed_sns(forger, notification({}, topic=other)))
+    assert assert_json_error(response, 403) == "Refused: the signature does not match."
+
+
+@pytest.mark.django_db
+def test_a_subscribe_url_outside_aws_is_not_echoed(ses, fetched):
+    url = f"https://127.0.0.1:8443/{SCRIPT}"
+    response = post_json("/webhooks/ses", signed_sns(ses, subscription(url)))
+    message = assert_json_error(response, 403)
+    assert message == "Refused: the SubscribeURL is not an SNS endpoint."
+    assert fetched == []
+
+
+@pytest.mark.django_db
+def test_a_hundred_thousand_nested_brackets_are_refused_by_the_ses_webhook_not_a_500(ses):
+    response = post_json("/webhooks/ses", b"[" * 100_000)
+    message = assert_json_error(response, 403)
+    assert message == "Refused: the body nests too deeply to be an SNS message."
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_ses_body_over_the_inbound_limit_is_413(ses, settings):
+    settings.EDM_INBOUND_MAX_BYTES = 1000
+    body = json.dumps(notification({"pad": "x" * 1000})).encode()
+    assert_json_error(post_json("/webhooks/ses", body), 413)
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_webhook_answers_other_than_ok_are_json(ses, settings, tmp_path):
+    assert_json_error(Client().get("/webhooks/ses"), 405)
+    assert Client().get("/webhooks/sendgrid")["Allow"] == "POST"
+    assert_json_error(post_json("/webhooks/sendgrid", b"[]"), 404)  # not configured
+    settings.EDM_SES_CERT_PATH = tmp_path / "missing.pem"
+    message = assert_json_error(post_json("/webhooks/ses", notification({})), 503)
+    assert message == "The webhook certificate is misconfigured."
 
 
 def subscription(url: str) -> dict:
@@ -270,7 +341,9 @@ def sendgrid(settings, sendgrid_key):
     return sendgrid_key
 
 
-def signed_headers(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: str = "1764237600"):
+def signed_headers(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: str | None = None):
+    """SendGrid's headers, signed now unless the timestamp says otherwise."""
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
     signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
     return {
         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
@@ -330,10 +403,56 @@ def test_a_sendgrid_body_altered_after_signing_is_refused(sendgrid, delivery):
 def test_a_sendgrid_request_with_another_timestamp_is_refused(sendgrid, delivery):
     body = sendgrid_events(delivery)
     headers = signed_headers(sendgrid, body) | {
-        "X-Twilio-Email-Event-Webhook-Timestamp": "1764237601"
+        "X-Twilio-Email-Event-Webhook-Timestamp": str(int(time.time()) + 1)
     }
     assert post_json("/webhooks/sendgrid", body, **headers).status_code == 403
     assert nothing_changed(delivery)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("timestamp", "when"),
+    [("0", "in 1970"), ("-600", "ten minutes ago"), ("+600", "ten minutes ahead")],
+)
+def test_a_sendgrid_request_signed_more_than_five_minutes_from_now_is_refused(
+    sendgrid, delivery, timestamp, when
+):
+    body = sendgrid_events(delivery)
+    signed_at = timestamp if timestamp == "0" else str(int(time.time()) + int(timestamp))
+    response = post_json("/webhooks/sendgrid", body, **signed_headers(sendgrid, body, signed_at))
+    message = assert_json_error(response, 403)
+    assert message == "Refused: the request was not signed in the last 5 minutes.", when
+    assert nothing_changed(delivery)
+
+
+@pytest.mark.django_db
+def test_a_sendgrid_request_replayed_within_five_minutes_is_stored_once(sendgrid, delivery):
+    body = sendgrid_events(delivery)
+    headers = signed_headers(sendgrid, body)
+    assert post_json("/webhooks/sendgrid", body, **headers).status_code == 200
+    assert post_json("/webhooks/sendgrid", body, **headers).status_code == 200
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_signed_sendgrid_body_nested_a_hundred_thousand_deep_is_a_json_400(sendgrid):
+    body = b"[" * 100_000
+    response = post_json("/webhooks/sendgrid", body, **signed_headers(sendgrid, body))
+    assert assert_json_error(response, 400) == "The body is not a JSON list of events."
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unsigned_sendgrid_request_with_script_in_its_headers_echoes_nothing(sendgrid):
+    response = post_json(
+        "/webhooks/sendgrid",
+        b"[]",
+        **{
+            "X-Twilio-Email-Event-Webhook-Signature": SCRIPT,
+            "X-Twilio-Email-Event-Webhook-Timestamp": SCRIPT,
+        },
+    )
+    assert assert_json_error(response, 403) == "Refused: the signature is not base64."
 
 
 @pytest.mark.django_db

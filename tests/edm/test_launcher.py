@@ -130,8 +130,9 @@ def test_run_serves_on_embedded_defaults_and_ctrl_c_leaves_nothing(launch, tmp_p
 
     status, health = run.get("/healthz")
     assert status == 200
-    assert health["database"] == {"ok": True, "backend": "sqlite", "error": None}
-    assert health["redis"] == {"ok": True, "backend": "embedded", "error": None}
+    # Anonymous callers are told ok or failing only; the sqlite file and the "redis" process
+    # below show the embedded defaults were used.
+    assert health == {"status": "ok", "database": {"ok": True}, "redis": {"ok": True}}
     assert (tmp_path / "var" / "edm.sqlite3").exists()
     names = {line.split("|")[0].strip() for line in run.output if "|" in line}
     assert {"launcher", "redis", "setup", "web", "worker", "capture", "bounce-in"} <= names

@@ -14,6 +14,7 @@ from delivery.bounces.formats.common import Result, sender
 from delivery.bounces.mime import Sections
 from delivery.bounces.reasons import Reason
 from delivery.bounces.report import Finding, Kind
+from edm.json_input import json_read
 
 NAME = "amazonses"
 
@@ -47,11 +48,11 @@ def json_document(text: str) -> dict | None:
         return None
     try:
         document, _ = json.JSONDecoder().raw_decode(text[start:])
-    except ValueError:
+    except (ValueError, RecursionError):  # anyone can mail us JSON nested beyond the stack
         return None
     if isinstance(document, dict) and isinstance(document.get("Message"), str):
         try:
-            document = json.loads(document["Message"])
+            document = json_read(document["Message"])
         except ValueError:
             return None
     return document if isinstance(document, dict) else None

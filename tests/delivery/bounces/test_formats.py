@@ -303,6 +303,15 @@ def test_amazon_ses_bounce_notification_by_email():
     assert recipient.reason is Reason.USER_UNKNOWN and recipient.hard
 
 
+def test_a_mailed_notification_nested_a_hundred_thousand_deep_is_not_a_crash():
+    headers = {"From": "SES <no-reply@sns.amazonaws.com>", "Subject": "AWS Notification Message"}
+    for body in (
+        '{"notificationType": "Bounce", "bounce": ' + "[" * 100_000,
+        json.dumps({"Type": "Notification", "Message": "[" * 100_000}),
+    ):
+        assert parse(raw(headers, body)).kind is Kind.OTHER
+
+
 def test_dsn_with_a_source_routed_recipient_takes_the_original_recipient():
     report = parse(
         dsn(
