@@ -33,6 +33,7 @@ from campaigns.sandbox import (
     html_environment,
     text_environment,
 )
+from campaigns.url_guard import guard_source
 
 __all__ = [
     "CompiledContent",
@@ -255,7 +256,9 @@ def _compile(content: Content, campaign_name: str) -> CompiledContent:
     html_source = _place_in_layout(content.html, content.layout, html_env)
     subject = _template(text_env, content.subject, template_globals)
     inlined_source = htmlprep.inline_css_in_template(html_source, html_env)
-    html = _template(html_env, inlined_source or html_source, template_globals)
+    html = _template(
+        html_env, guard_source(inlined_source or html_source, html_env), template_globals
+    )
     if content.text:
         text = _template(text_env, content.text, template_globals)
     else:

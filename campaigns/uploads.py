@@ -32,26 +32,42 @@ class StoredUpload(UploadedFile):
         self.path = path
 
 
+FILE_FIELD = "file"  # the form field an import's file comes in
+
+
 class DiskUploadHandler(FileUploadHandler):
-    """Writes each uploaded file straight to the uploads directory, chunk by chunk.
+    """Writes the `file` part of an upload straight to the uploads directory, chunk by chunk.
 
     Nothing is held in memory, and a file over `max_bytes` is dropped as soon as it passes
     the limit: its remaining bytes are read and thrown away, `too_large` says so, and the
-    view tells the user.
+    view tells the user. Any other file part, and a second `file`, is read and thrown away
+    without touching the disk (`extra_files` counts the second ones), so a request can leave
+    at most one file behind: the one in `written`, which `upload_receive` deletes unless an
+    import keeps it.
     """
 
     def __init__(self, request=None, *, max_bytes: int):
         super().__init__(request)
         self.max_bytes = max_bytes
         self.too_large: int | None = None  # bytes received when the limit was passed
+        self.extra_files = 0  # `file` parts after the first
+        self.written: list[Path] = []
         self._handle = None
         self._path: Path | None = None
         self._size = 0
+        self._seen_file = False
 
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
+        if field_name != FILE_FIELD:
+            raise SkipFile
+        if self._seen_file:
+            self.extra_files += 1
+            raise SkipFile
+        self._seen_file = True
         self._path = new_upload_path(self.file_name or "upload")
         fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.written.append(self._path)
         self._handle = os.fdopen(fd, "wb")
         self._size = 0
 
@@ -69,7 +85,8 @@ class DiskUploadHandler(FileUploadHandler):
             return None
         self._handle.close()
         self._handle = None
-        return StoredUpload(self._path, self.file_name, file_size, self.content_type)
+        path, self._path = self._path, None  # complete: a later part's interruption keeps it
+        return StoredUpload(path, self.file_name, file_size, self.content_type)
 
     def upload_interrupted(self):
         self._discard()

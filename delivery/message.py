@@ -138,8 +138,8 @@ def compile_message(campaign: CampaignMessage) -> CompiledMessage:
     label = campaign.list_label or f"c{campaign.campaign_id}"
     boundary = f"=_edm_{secrets.token_hex(10)}"  # "=_" never occurs in base64 or QP text
     list_id = mime.address(f"{label}@{domain}").replace("@", ".")
-    if campaign.list_name:
-        list_name = mime.header_text("List-Id", campaign.list_name)
+    if mime.one_line(campaign.list_name):
+        list_name = mime.phrase(campaign.list_name, "List-Id")
         list_id_field = mime.with_id(list_name, list_id, len("List-Id"))
     else:
         list_id_field = f"<{list_id}>".encode("ascii")

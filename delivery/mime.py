@@ -20,6 +20,8 @@ CRLF = b"\r\n"
 _LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 # dot-atom@domain, the only address form we write (RFC 5322 §3.4.1, no quoted local parts).
 _ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+# Atoms (RFC 5322 §3.2.3 atext) one space apart: a phrase that needs no quoting.
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _FOLD_AT = 76
 
 
@@ -62,6 +64,30 @@ def header_text(name: str, value: str) -> bytes:
         if max(len(line) for line in text.split("\r\n")) <= 998 - len(name) - len(": "):
             return text.encode("ascii")
     header = Header(value, "utf-8", maxlinelen=_FOLD_AT, header_name=name)
+    return header.encode(linesep="\r\n").encode("ascii")
+
+
+def phrase(name: str, header_name: str) -> bytes:
+    """A phrase (RFC 5322 §3.2.5), e.g. List-Id's description (RFC 2919 §3): atoms as written,
+    a quoted string when it holds specials such as `<`, encoded words when it is not ASCII.
+
+    Written as unstructured text, "Spring <sale>" would make `<sale>` read as the list's id.
+    """
+    name = one_line(name)
+    if name.isascii() and "=?" not in name:
+        written = name
+        if not _ATOMS.fullmatch(name):
+            written = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if len(header_name) + len(": ") + len(written) <= 78:
+            return written.encode("ascii")
+        # Folding whitespace may sit between atoms and inside a quoted string (§3.2.4).
+        folded = Header(written, "us-ascii", maxlinelen=_FOLD_AT, header_name=header_name)
+        text = folded.encode(splitchars=" ", linesep="\r\n")
+        if max(len(line) for line in text.split("\r\n")) <= 998 - len(header_name) - len(": "):
+            return text.encode("ascii")
+    # Encoded words are a phrase's words themselves (RFC 2047 §5(3)); Python's Q encoding
+    # keeps to the characters allowed there.
+    header = Header(name, "utf-8", maxlinelen=_FOLD_AT, header_name=header_name)
     return header.encode(linesep="\r\n").encode("ascii")
 
 

@@ -31,6 +31,41 @@ def database_work(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     return sync_to_async(renewed)
 
 
+class _SMTP(SMTP):
+    """aiosmtpd's server plus two hooks aiosmtpd lacks, both optional on the handler:
+
+    - `connection_open(peer) -> str | None`: a reply line to refuse a new connection with
+      (sent instead of the greeting, then the connection is closed), or None to serve it;
+    - `connection_close(peer)`: an accepted connection ended, however it ended.
+    """
+
+    _refused = False
+    _opened = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        opening = getattr(self.event_handler, "connection_open", None)
+        # A second call comes after STARTTLS, on the same connection: not a new one.
+        if self.transport is None and opening is not None:
+            refusal = opening(transport.get_extra_info("peername"))
+            if refusal is not None:
+                self._refused = True
+                transport.write(f"{refusal}\r\n".encode("ascii"))
+                transport.close()
+                return
+            self._opened = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._refused:
+            return  # aiosmtpd never saw this connection
+        try:
+            super().connection_lost(error)
+        finally:
+            if self._opened:
+                self._opened = False
+                self.event_handler.connection_close(self.session.peer)
+
+
 async def serve(
     handler: object,
     *,
@@ -43,7 +78,7 @@ async def serve(
 ) -> None:
     """Accept SMTP on host:port with `handler`'s hooks until `stop` is set."""
     server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(handler, hostname=hostname, data_size_limit=size_limit, decode_data=False),
+        lambda: _SMTP(handler, hostname=hostname, data_size_limit=size_limit, decode_data=False),
         host=host,
         port=port,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,25 @@ VARIABLES: tuple[Variable, ...] = (
         "EDM_INBOUND_KEEP_DAYS",
         "`30`",
         "Days the raw text of received bounces and complaints is kept.",
+    ),
+    Variable(
+        "EDM_BOUNCE_ROLE_ADDRESSES",
+        "`postmaster,abuse,fbl`",
+        "Local parts at `EDM_BOUNCE_DOMAIN` that bounce-in accepts besides return paths and "
+        "unsubscribe addresses (the address you give feedback loops, your abuse contact); "
+        "`postmaster` is always accepted (RFC 5321). Any other recipient is refused at RCPT.",
+    ),
+    Variable(
+        "EDM_BOUNCE_MAX_CONNECTIONS",
+        "`10`",
+        "Connections bounce-in holds open at once per client address (per /64 for IPv6); "
+        "one more is answered 421 and closed.",
+    ),
+    Variable(
+        "EDM_BOUNCE_MESSAGES_PER_MINUTE",
+        "`60`",
+        "Messages bounce-in accepts per minute per client address (per /64 for IPv6); more "
+        "are answered 450 at RCPT, except mail to postmaster.",
     ),
     Variable(
         "EDM_SES_TOPIC_ARN",
@@ -316,6 +336,25 @@ def inbound_max_bytes() -> int:
 
 def inbound_keep_days() -> int:
     return _positive_int("EDM_INBOUND_KEEP_DAYS", 30)
+
+
+def bounce_role_addresses() -> frozenset[str]:
+    value = _raw("EDM_BOUNCE_ROLE_ADDRESSES") or "postmaster,abuse,fbl"
+    names = {name.strip().lower() for name in value.split(",") if name.strip()}
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+            raise ConfigError(
+                f"EDM_BOUNCE_ROLE_ADDRESSES has {name!r}: give local parts only, e.g. abuse,fbl."
+            )
+    return frozenset(names | {"postmaster"})
+
+
+def bounce_max_connections() -> int:
+    return _positive_int("EDM_BOUNCE_MAX_CONNECTIONS", 10)
+
+
+def bounce_messages_per_minute() -> int:
+    return _positive_int("EDM_BOUNCE_MESSAGES_PER_MINUTE", 60)
 
 
 def ses_topic_arn() -> str | None:

@@ -7,10 +7,24 @@ import contextlib
 import threading
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connections
 
 from delivery import smtpd
+from delivery.inbound.client_limits import ClientLimits
+from delivery.inbound.receiver import BounceHandler
 from tests.net import free_port
+
+
+def bounce_handler(domain: str, *, on_stored=None, limits: ClientLimits | None = None):
+    """bounce-in's handler as `manage.py bounce_server` builds it (default limits and roles)."""
+    return BounceHandler(
+        domain,
+        secret=settings.SECRET_KEY,
+        limits=limits or ClientLimits(max_connections=10, messages_per_minute=60),
+        roles=settings.EDM_BOUNCE_ROLE_ADDRESSES,
+        on_stored=on_stored,
+    )
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from campaigns.importing.readers import megabytes
 from campaigns.models import ContactList, Import, ImportRejection
 from campaigns.selectors.imports import import_preview
 from campaigns.services import imports as import_services
+from campaigns.services import uploads as upload_services
 from campaigns.uploads import DiskUploadHandler
 from edm.rest.errors import BadRequest, Conflict, Invalid, TooLarge
 from edm.rest.pagination import PageParams, keyset_page, page_schema
@@ -162,8 +163,11 @@ def import_create(request):
     """Multipart upload. With no columns given, the proposed mapping is used; when none can be
     proposed the import waits in `uploaded` for `POST /api/imports/{id}/start`."""
     limit = settings.EDM_IMPORT_MAX_BYTES
-    handler = DiskUploadHandler(request, max_bytes=limit)
-    request.upload_handlers = [handler]
+    with upload_services.upload_receive(request, max_bytes=limit) as handler:
+        return _import_create(request, handler, limit)
+
+
+def _import_create(request, handler: DiskUploadHandler, limit: int):
     try:
         data, files = request.POST, request.FILES
     except MultiPartParserError as exc:
@@ -189,14 +193,14 @@ def import_create(request):
     upload = files.get("file")
     if upload is None:
         problems["file"] = ["send the contact file as the form field 'file'"]
+    elif handler.extra_files:
+        problems["file"] = ["send one contact file in the form field 'file', not several"]
     if list_id is None and "list" not in problems:
         problems["list"] = ["the id of the list to import into is needed"]
     contact_list = ContactList.objects.filter(pk=list_id).first() if list_id is not None else None
     if list_id is not None and contact_list is None:
         problems["list"] = [f"no list with id {list_id}"]
     if problems:
-        if upload is not None:
-            upload.path.unlink(missing_ok=True)
         raise Invalid("The upload is not complete.", problems)
     try:
         imp = import_services.import_create(
@@ -205,10 +209,14 @@ def import_create(request):
             file_name=upload.name.replace("\x00", ""),  # PostgreSQL text holds no NUL
             by=request.user,
         )
-        if data.get("encoding"):
-            import_services.import_encoding_set(imp, encoding=data["encoding"])
-    except (BadFileError, LookupError, ValueError) as exc:
+    except BadFileError as exc:
         raise Invalid(str(exc), {"file": [str(exc)]}) from None
+    if data.get("encoding"):
+        try:
+            import_services.import_encoding_set(imp, encoding=data["encoding"])
+        except (BadFileError, LookupError, ValueError) as exc:
+            import_services.import_discard(imp)  # refused: the caller never learns its id
+            raise Invalid(str(exc), {"file": [str(exc)]}) from None
     mapping = (
         Mapping(email, name, tuple(int(part) for part in attributes))
         if email is not None

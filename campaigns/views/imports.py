@@ -17,16 +17,19 @@ from campaigns.importing.readers import megabytes
 from campaigns.models import ContactList, Import
 from campaigns.selectors.imports import import_preview, import_progress, import_rejections
 from campaigns.services import imports as import_services
+from campaigns.services import uploads as upload_services
 from campaigns.uploads import DiskUploadHandler
 
 
 @csrf_exempt  # checked below, once the upload handler is in place (Django's documented way)
 def list_import(request, pk):
-    handler = None
-    if request.method == "POST":
-        handler = DiskUploadHandler(request, max_bytes=settings.EDM_IMPORT_MAX_BYTES)
-        request.upload_handlers = [handler]
-    return _list_import(request, pk, handler)
+    if request.method != "POST":
+        return _list_import(request, pk, None)
+    # Around the CSRF check too: a refused request must not leave its file behind.
+    with upload_services.upload_receive(
+        request, max_bytes=settings.EDM_IMPORT_MAX_BYTES
+    ) as handler:
+        return _list_import(request, pk, handler)
 
 
 @csrf_protect
@@ -39,6 +42,9 @@ def _list_import(request, pk, handler: DiskUploadHandler | None):
         form.errors["file"] = form.error_class(
             [f"The file is larger than {megabytes(limit)}, the limit for imports."]
         )
+    elif handler is not None and handler.extra_files:
+        form.is_valid()
+        form.errors["file"] = form.error_class(["Choose one file."])
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

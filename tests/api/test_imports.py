@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from campaigns.models import Contact, Import, Suppression
+from campaigns.uploads import uploads_dir
 from tests.api.conftest import assert_error
 from tests.factories import csv_text, make_contact, make_list, people, write_csv
 
@@ -98,6 +101,43 @@ def test_an_unstarted_import_can_be_cancelled_or_discarded(api, tmp_path):
     second = upload(api, customers, path).json()
     assert api.delete(f"/imports/{second['id']}").status_code == 204
     assert_error(api.delete(f"/imports/{first['id']}"), 409, "conflict")
+
+
+@pytest.fixture
+def uploads():
+    """The uploads directory, empty at the start of the test."""
+    shutil.rmtree(uploads_dir(), ignore_errors=True)
+    return uploads_dir()
+
+
+def test_extra_multipart_parts_leave_no_file_in_uploads(api, tmp_path, uploads):
+    # curl … -F list=99999 -F file=@a.csv -F file=@b.csv -F junk=@c.csv
+    a, b, c = (write_csv(tmp_path / f"{n}.csv", people(2)) for n in "abc")
+    with a.open("rb") as fa, b.open("rb") as fb, c.open("rb") as fc:
+        response = api.upload("/imports", {"list": 99999, "file": [fa, fb], "junk": fc})
+    assert_error(response, 422, "invalid", {"list", "file"})
+    assert list(uploads.iterdir()) == []
+
+
+def test_an_upload_with_an_extra_part_keeps_only_the_imports_file(api, tmp_path, uploads):
+    customers = make_list()
+    path = write_csv(tmp_path / "c.csv", people(3))
+    with path.open("rb") as handle, path.open("rb") as junk:
+        response = api.upload("/imports", {"list": customers.pk, "file": handle, "junk": junk})
+    assert response.status_code == 201, response.content
+    assert [p.name for p in uploads.iterdir()] == [Import.objects.get().file_path]
+
+
+def test_an_upload_refused_for_its_encoding_leaves_no_import_and_no_file(api, tmp_path, uploads):
+    customers = make_list()
+    error = assert_error(
+        upload(api, customers, write_csv(tmp_path / "c.csv", people(3)), encoding="klingon"),
+        422,
+        "invalid",
+    )
+    assert error["fields"]
+    assert not Import.objects.exists()
+    assert list(uploads.iterdir()) == []
 
 
 def test_suppressions_are_added_checked_listed_and_removed(api):

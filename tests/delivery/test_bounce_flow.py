@@ -16,12 +16,11 @@ from django.core.management import call_command
 from campaigns.models import Contact, Membership, Suppression
 from campaigns.services.campaigns import campaign_start
 from delivery.inbound.processing import inbound_process_enqueue
-from delivery.inbound.receiver import BounceHandler
 from delivery.models import BounceEvent, CampaignStats, Delivery, InboundMessage, SiteStats
 from tests.delivery import returns
 from tests.factories import make_campaign, make_contact, make_list
 from tests.mailboxes import ImapHandler, Mailbox, RunningServer
-from tests.smtpd_thread import running_smtpd
+from tests.smtpd_thread import bounce_handler, running_smtpd
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +56,7 @@ def mx_mode(dns_server, smtp_server, settings, monkeypatch):
 def bounce_in(transactional_db):
     """bounce-in on a loopback port, enqueuing each stored message's processing (as in
     `manage.py bounce_server`)."""
-    with running_smtpd(BounceHandler(BOUNCE_DOMAIN, on_stored=inbound_process_enqueue)) as port:
+    with running_smtpd(bounce_handler(BOUNCE_DOMAIN, on_stored=inbound_process_enqueue)) as port:
         yield port
 
 

@@ -1,6 +1,8 @@
 """Built messages parse cleanly with the stdlib's strict policy and carry every header."""
 
 import email
+import email.header
+import email.utils
 import re
 from email import policy
 from email.headerregistry import Address
@@ -179,6 +181,43 @@ def test_list_id_feedback_id_and_message_id_use_the_sender_domain():
     assert re.fullmatch(r"<987654\.[0-9a-f]{16}@shop\.example\.com>", message["Message-ID"])
     assert message["MIME-Version"] == "1.0"
     assert message["Date"].datetime.tzinfo is not None
+
+
+def raw_header(data: bytes, name: str) -> str:
+    """A header's value as written, unfolded (RFC 5322 §2.2.3), encoded words and all."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r\n(?=[ \t])", "", head)
+    (value,) = [
+        line.split(":", 1)[1].strip()
+        for line in unfolded.split("\r\n")
+        if line.startswith(f"{name}:")
+    ]
+    return value
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Spring <sale>",
+        'The "Best" offers',
+        "Back\\slash \\",
+        "Sales, news; and more",
+        "春季 <促销>，限时“特惠”",
+        'Mixed 中文 <x> "y", z; \\',
+        "A plain name",
+        "Spring <sale> with a description long enough that it has to be folded somewhere"
+        " along the way",
+    ],
+)
+def test_a_list_name_with_angle_brackets_or_quotes_cannot_change_the_list_id(name):
+    data = built(list_name=name, list_label="c42")
+    parse(data)  # no defects under policy.strict
+    value = raw_header(data, "List-Id")
+    assert value.isascii()
+    display_name, list_id = email.utils.parseaddr(value)
+    assert list_id == "c42.shop.example.com"
+    decoded = str(email.header.make_header(email.header.decode_header(display_name)))
+    assert decoded == name
 
 
 def test_each_message_gets_its_own_message_id():

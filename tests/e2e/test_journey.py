@@ -18,11 +18,10 @@ from playwright.sync_api import expect
 from campaigns.models import Contact
 from delivery import capture
 from delivery.inbound.processing import inbound_process_enqueue
-from delivery.inbound.receiver import BounceHandler
 from delivery.models import CapturedMessage
 from tests.delivery import returns
 from tests.factories import csv_text
-from tests.smtpd_thread import running_smtpd
+from tests.smtpd_thread import bounce_handler, running_smtpd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +38,7 @@ def like_make_run(settings, monkeypatch):
     with (
         running_smtpd(capture.CaptureHandler(), hostname=capture.HOSTNAME) as capture_port,
         running_smtpd(
-            BounceHandler(BOUNCE_DOMAIN, on_stored=inbound_process_enqueue)
+            bounce_handler(BOUNCE_DOMAIN, on_stored=inbound_process_enqueue)
         ) as bounce_port,
     ):
         for name, value in {
