@@ -93,7 +93,7 @@ class Budget:
         if time.monotonic() > self._deadline:
             raise RenderBudgetError(
                 Limit.TIME,
-                f"the template ran past its time limit of {self.limits.time_limit:g} seconds",
+                f"the template ran past its time limit of {self.limits.time_limit:g} s",
             )
 
 
