@@ -8,8 +8,9 @@ starts with an underscore, no mutation of lists or dicts, no unsafe callables. O
 - every render has a budget (campaigns/render_budget.py): each loop iteration, call, filter
   and intercepted operator (`**`, `*`, `+`, `%`) is a step, the steps and the wall time are
   limited, and so is the text written, as it is written (a macro's and a `{% set %}` block's
-  too). The generated code is changed for that: loops iterate through the budget, `~` checks
-  its pieces, and `concat`, which every written text goes through, stops at the limit;
+  too). The generated code is changed for that: loops iterate through the budget, `~` and
+  list, tuple and dict literals check their size, and `concat`, which every written text goes
+  through, stops at the limit;
 - values that could grow past the output limit are checked, before they are made when their
   size is known in advance (campaigns/value_sizes.py): `10**10**10`, `'x' * 10**9`,
   `x|center(10**9)`, `(['x'*100000]*3000)|join`, `'%999999999s' % x` (`range()` is already
@@ -125,7 +126,8 @@ def format_date(value: Any, format: str = "%Y-%m-%d") -> str:
 
 
 class _BudgetedCodeGenerator(CodeGenerator):
-    """Jinja's code generator, with loops counted and `~` checked (see the module docstring)."""
+    """Jinja's code generator, with loops counted and `~` and literals checked (see the module
+    docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
