@@ -179,6 +179,21 @@ def tabs_check(text: str | bytes, tabsize: Any, limit: int) -> None:
         raise too_large("the text with its tabs expanded", limit)
 
 
+def batch_check(linecount: Any, fill_with: Any, limit: int) -> None:
+    """Before `batch(linecount, fill_with)`, which pads its last batch with `fill_with`."""
+    width_check(_int(linecount), limit)
+    if fill_with is not None:
+        repeat_check([fill_with], _int(linecount), limit)
+
+
+def translate_check(text: str | bytes, table: Any, limit: int) -> None:
+    """Before `text.translate(table)`, whose every character may become a string of `table`."""
+    if isinstance(table, Mapping):
+        longest = max((len(v) for v in table.values() if isinstance(v, str | bytes)), default=1)
+        if len(text) * longest > limit:
+            raise too_large("the translated text", limit)
+
+
 def _text_of(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
@@ -198,9 +213,8 @@ FILTER_CHECKS: dict[str, Callable[..., None]] = {
     "format": lambda limit, value, *args, **kwargs: percent_check(
         _text_of(value), kwargs or args, limit
     ),
-    "batch": lambda limit, value, linecount, fill_with=None: (
-        width_check(_int(linecount), limit),
-        fill_with is None or repeat_check([fill_with], _int(linecount), limit),
+    "batch": lambda limit, value, linecount, fill_with=None: batch_check(
+        linecount, fill_with, limit
     ),
     "slice": lambda limit, value, slices, fill_with=None: width_check(_int(slices), limit),
 }
@@ -213,6 +227,7 @@ METHOD_CHECKS: dict[str, Callable[..., None]] = {
     "zfill": lambda limit, text, width: width_check(width, limit),
     "expandtabs": lambda limit, text, tabsize=8: tabs_check(text, tabsize, limit),
     "replace": lambda limit, text, old, new, count=-1: replace_check(text, old, new, count, limit),
+    "translate": lambda limit, text, table: translate_check(text, table, limit),
 }
 
 

@@ -118,6 +118,7 @@ def test_the_join_memory_bomb_of_the_issue_is_refused_before_it_allocates():
         "{{ 'x'.rjust(3000000) }}",
         "{{ 'x'.zfill(3000000) }}",
         "{{ ('\t' * 100000).expandtabs(30) }}",
+        "{{ ('x' * 100000).translate({120: 'y' * 30}) }}",
         "{{ ('a\n' * 50000)|indent(60) }}",
         "{{ ('a ' * 50000)|wordwrap(1, wrapstring='y' * 60) }}",
         "{{ '%3000000s'|format(1) }}",
