@@ -15,6 +15,7 @@ from typing import NamedTuple
 from django.conf import settings
 
 from campaigns.models import Campaign, Contact
+from campaigns.render_budget import RenderLimits
 from campaigns.services.templates import content_check
 from campaigns.templating import Content, Part, Problem, RenderedContent
 from delivery.message import CampaignMessage, Recipient, Sender, compile_message, render_recipient
@@ -82,6 +83,7 @@ def content_preview(
             public_url=settings.EDM_PUBLIC_URL,
             bounce_domain=settings.EDM_BOUNCE_DOMAIN,
             secret=settings.SECRET_KEY,
+            limits=RenderLimits.from_settings(settings),
         )
     )
     return Preview(render_recipient(compiled, recipient), warnings)

@@ -9,7 +9,9 @@ A template sees `contact.email`, `contact.name`, `contact.attributes.<key>`, `ca
 `campaigns/sandbox.py`. The HTML part may be placed into a layout at its `{{ content }}`;
 its CSS is inlined, and the plain-text part is read from it when left empty (`htmlprep.py`).
 `render()` is what both the preview and message building call, so the preview shows what
-recipients get.
+recipients get. Each render has a budget of steps, time and output (`RenderLimits`, given when
+compiling; campaigns/render_budget.py): a template that runs past it fails for that recipient
+with a TemplateRenderError that says which part, which limit and which line.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from typing import Any, NamedTuple
 from jinja2 import Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.parser import Parser
 
-from campaigns import htmlprep
+from campaigns import htmlprep, nesting
+from campaigns.render_budget import (
+    DEFAULT_LIMITS,
+    Budget,
+    Limit,
+    RenderBudgetError,
+    RenderLimits,
+)
 from campaigns.sandbox import (
     VARIABLES,
     CampaignSandbox,
@@ -41,6 +50,7 @@ __all__ = [
     "InvalidContentError",
     "Part",
     "Problem",
+    "RenderLimits",
     "RenderedContent",
     "TemplateContact",
     "TemplateRenderError",
@@ -52,6 +62,10 @@ __all__ = [
 ]
 
 _CONTENT_PRINT = re.compile(r"\{\{-?\s*content\s*-?\}\}")
+# A rendered subject longer than this is refused: the source's own limit (the API's and the
+# form's), and RFC 5322's line length, which a subject beyond it can only reach by folding.
+MAX_SUBJECT = 998
+_TEMPLATE_FILE = "<template>"  # Jinja's name for code compiled from a string
 
 
 class Part(enum.StrEnum):
@@ -107,6 +121,7 @@ class CompiledContent:
     html: Template
     text: Template | None  # None: each rendered HTML is converted to text (slow)
     css_inlined: bool  # False: CSS is inlined into each rendered HTML (slow)
+    limits: RenderLimits = DEFAULT_LIMITS
 
 
 class InvalidContentError(ValueError):
@@ -120,11 +135,14 @@ class InvalidContentError(ValueError):
 
 
 class TemplateRenderError(ValueError):
-    """Rendering failed for this recipient (a sandbox escape, an error in the template…)."""
+    """Rendering failed for this recipient (a sandbox escape, an error in the template, its
+    budget used up…); `line` is the template's line when known, `limit` the limit passed."""
 
-    def __init__(self, part: Part, message: str):
-        self.part = part
-        super().__init__(f"{part}: {message}")
+    def __init__(
+        self, part: Part, message: str, *, line: int | None = None, limit: Limit | None = None
+    ):
+        self.part, self.line, self.limit = part, line, limit
+        super().__init__(f"{part}: {message}" + (f" (line {line})" if line else ""))
 
 
 def validate(
@@ -136,6 +154,9 @@ def validate(
     `contact.attributes.<key>` uses are warned about.
     """
     environment = text_environment() if part in {Part.SUBJECT, Part.TEXT} else html_environment()
+    deep = nesting.too_deep(environment, source)
+    if deep is not None:
+        return Validation(errors=[Problem(deep, None, _TOO_DEEP)])
     parser = Parser(environment, source)
     try:
         tree = parser.parse()
@@ -143,11 +164,16 @@ def validate(
         token = parser.stream.current
         column = _error_column(source, exc, token.test("eof"), str(token.value))
         return Validation(errors=[Problem(exc.lineno, column, exc.message or str(exc))])
+    except RecursionError as exc:
+        return Validation(errors=[Problem(1, None, _too_complex(exc))])
     try:
         environment.compile(tree)  # unknown filters and tests are found here
     except TemplateSyntaxError as exc:
         column = _error_column(source, exc, False, "")
         return Validation(errors=[Problem(exc.lineno, column, exc.message or str(exc))])
+    except (RecursionError, SyntaxError) as exc:
+        # Python's line numbers are of the generated code, not of the template.
+        return Validation(errors=[Problem(1, None, _too_complex(exc))])
     lines = source.splitlines()
     errors = _forbidden_constructs(tree, lines)
     if part is Part.LAYOUT and len(_CONTENT_PRINT.findall(source)) != 1:
@@ -177,10 +203,13 @@ def validate_content(
     }
 
 
-def compile_content(content: Content, *, campaign_name: str) -> CompiledContent:
-    """Compile a campaign's content once; raises InvalidContentError when a source has errors."""
+def compile_content(
+    content: Content, *, campaign_name: str, limits: RenderLimits = DEFAULT_LIMITS
+) -> CompiledContent:
+    """Compile a campaign's content once, to be rendered within `limits`; raises
+    InvalidContentError when a source has errors."""
     try:
-        return _compile(content, campaign_name)
+        return _compile(content, campaign_name, limits)
     except (TemplateSyntaxError, _ForbiddenConstructError) as exc:
         # Compiling reads each source once; only a failure pays for locating every problem.
         problems = {
@@ -197,34 +226,67 @@ def render(
     view_online_url: str = "",
     today: dt.date | None = None,
 ) -> RenderedContent:
-    """Render the subject, HTML and text for one recipient; raises TemplateRenderError."""
+    """Render the subject, HTML and text for one recipient, within one budget; raises
+    TemplateRenderError."""
     values = {
         "contact": contact,
         "unsubscribe_url": unsubscribe_url,
         "view_online_url": view_online_url,
         "today": today or dt.date.today(),
     }
-    subject = " ".join(_render_part(compiled.subject, values, Part.SUBJECT).split())
-    html = _render_part(compiled.html, values, Part.HTML)
+    budget = Budget(compiled.limits)
+    subject = " ".join(_render_part(compiled.subject, values, Part.SUBJECT, budget).split())
+    if len(subject) > MAX_SUBJECT:
+        raise TemplateRenderError(
+            Part.SUBJECT,
+            f"the subject is {len(subject):,} characters long; at most {MAX_SUBJECT} are allowed",
+        )
+    html = _render_part(compiled.html, values, Part.HTML, budget)
     if not compiled.css_inlined:
         try:
             html = htmlprep.inline_css(html)
         except htmlprep.CssInlineError as exc:
             raise TemplateRenderError(Part.HTML, str(exc)) from exc
     if compiled.text is not None:
-        text = _render_part(compiled.text, values, Part.TEXT)
+        text = _render_part(compiled.text, values, Part.TEXT, budget)
     else:
         text = htmlprep.html_to_text(html)
     return RenderedContent(subject, html, text)
 
 
-def _render_part(template: Template, values: Mapping[str, Any], part: Part) -> str:
+def _render_part(template: Template, values: Mapping[str, Any], part: Part, budget: Budget) -> str:
+    context = template.new_context(values)
+    context.budget = budget
     try:
-        return template.render(values)
+        try:
+            # Jinja's `render()`, with the context carrying the message's budget; `concat`
+            # stops the text as it passes the limit.
+            text = template.environment.concat(template.root_render_func(context))
+        except Exception:
+            template.environment.handle_exception()  # the traceback gets the template's lines
+    except RenderBudgetError as exc:
+        raise TemplateRenderError(part, str(exc), line=_line(exc), limit=exc.limit) from exc
     # A template is user code: whatever it raises (SecurityError, ZeroDivisionError,
     # RecursionError…) is the user's to fix, so it is reported, never a crash of the sender.
     except Exception as exc:
-        raise TemplateRenderError(part, f"{type(exc).__name__}: {exc}") from exc
+        message = f"{type(exc).__name__}: {exc}"
+        raise TemplateRenderError(part, message, line=_line(exc)) from exc
+    limit = budget.limits.max_output
+    # Characters were counted as the text grew; a character is 1 to 4 bytes of UTF-8.
+    if len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit:
+        message = f"the rendered {part} is larger than the limit of {limit:,} bytes"
+        raise TemplateRenderError(part, message, limit=Limit.OUTPUT)
+    return text
+
+
+def _line(exc: BaseException) -> int | None:
+    """The template line the exception was raised at (the innermost, in a macro)."""
+    line, frame = None, exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == _TEMPLATE_FILE:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def _place_in_layout(body: str, layout: str, environment: CampaignSandbox) -> str:
@@ -248,8 +310,20 @@ class _ForbiddenConstructError(ValueError):
     pass
 
 
-def _compile(content: Content, campaign_name: str) -> CompiledContent:
-    html_env, text_env = html_environment(), text_environment()
+_TOO_DEEP = (
+    f"the template nests more than {nesting.MAX_NESTING} levels deep (blocks and brackets together)"
+)
+
+
+def _too_complex(exc: RecursionError | SyntaxError) -> str:
+    # Python's compiler refuses what Jinja generates for, e.g., 21 nested loops or a chain of
+    # 200 operators; its message ("too many statically nested blocks") says which.
+    detail = exc.msg if isinstance(exc, SyntaxError) else "nested too deeply"
+    return f"the template is too complex to run ({detail}); split it up or nest less"
+
+
+def _compile(content: Content, campaign_name: str, limits: RenderLimits) -> CompiledContent:
+    html_env, text_env = html_environment(limits), text_environment(limits)
     template_globals = {"campaign": TemplateCampaign(campaign_name)}
     if content.layout and len(_CONTENT_PRINT.findall(content.layout)) != 1:
         raise _ForbiddenConstructError("a layout must print {{ content }} exactly once")
@@ -264,17 +338,24 @@ def _compile(content: Content, campaign_name: str) -> CompiledContent:
     else:
         text_source = htmlprep.text_template_from_html(html_source, text_env)
         text = _compile_or_none(text_env, text_source, template_globals)
-    return CompiledContent(subject, html, text, css_inlined=inlined_source is not None)
+    return CompiledContent(
+        subject, html, text, css_inlined=inlined_source is not None, limits=limits
+    )
 
 
 def _template(
     environment: CampaignSandbox, source: str, template_globals: dict[str, Any]
 ) -> Template:
     """Parse, check and compile a source (what `from_string` does, plus our checks)."""
-    tree = environment.parse(source)
-    if _forbidden_constructs(tree, []):
-        raise _ForbiddenConstructError("the template uses a construct that is not allowed")
-    code = environment.compile(tree)
+    if nesting.too_deep(environment, source) is not None:
+        raise _ForbiddenConstructError(_TOO_DEEP)
+    try:
+        tree = environment.parse(source)
+        if _forbidden_constructs(tree, []):
+            raise _ForbiddenConstructError("the template uses a construct that is not allowed")
+        code = environment.compile(tree)
+    except (RecursionError, SyntaxError) as exc:
+        raise _ForbiddenConstructError(_too_complex(exc)) from exc
     return environment.template_class.from_code(
         environment, code, environment.make_globals(template_globals)
     )

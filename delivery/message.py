@@ -26,6 +26,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from campaigns import links
+from campaigns.render_budget import DEFAULT_LIMITS, RenderLimits
 from campaigns.templating import (
     CompiledContent,
     Content,
@@ -70,6 +71,7 @@ class CampaignMessage:
     list_name: str = ""  # List-Id's description (RFC 2919); empty: none
     list_label: str = ""  # List-Id's label, a dot-atom; empty: "c<campaign id>"
     feedback_id: str = ""  # Gmail's Feedback-ID; empty: "<campaign>:<label>:edm:<domain>"
+    limits: RenderLimits = DEFAULT_LIMITS  # EDM_RENDER_*: the budget of each recipient's render
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,9 @@ def compile_message(campaign: CampaignMessage) -> CompiledMessage:
         raise ValueError(f"{campaign.public_url!r} is not a URL the links can start with")
     if mime.address(f"u@{campaign.bounce_domain}") != f"u@{campaign.bounce_domain}":
         raise mime.InvalidAddressError(f"{campaign.bounce_domain!r} must be an ASCII domain")
-    content = compile_content(campaign.content, campaign_name=campaign.campaign_name)
+    content = compile_content(
+        campaign.content, campaign_name=campaign.campaign_name, limits=campaign.limits
+    )
     sender = mime.address(campaign.sender.address)
     domain = sender.rpartition("@")[2]
     label = campaign.list_label or f"c{campaign.campaign_id}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from campaigns.models import Campaign
+from campaigns.render_budget import RenderLimits
 from campaigns.services.campaigns import campaign_content
 from delivery.dkim import Signer
 from delivery.domains import a_label
@@ -63,6 +64,7 @@ def campaign_message(campaign: Campaign) -> CampaignMessage:
         bounce_domain=settings.EDM_BOUNCE_DOMAIN,
         secret=settings.SECRET_KEY,
         list_name=campaign.name,
+        limits=RenderLimits.from_settings(settings),
     )
 
 

@@ -33,6 +33,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
+from campaigns.render_budget import DEFAULT_LIMITS, RenderLimits
 from campaigns.templating import (
     CompiledContent,
     Content,
@@ -118,6 +119,7 @@ class TxContent:
     sender: Sender
     headers: tuple[tuple[str, str], ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    limits: RenderLimits = DEFAULT_LIMITS  # EDM_RENDER_*: the budget of each recipient's render
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def compile_tx(content: TxContent) -> CompiledTx:
     Raises InvalidContentError, InvalidAddressError, InvalidHeaderError or
     InvalidAttachmentError.
     """
-    compiled = compile_content(content.content, campaign_name=content.template_name)
+    compiled = compile_content(
+        content.content, campaign_name=content.template_name, limits=content.limits
+    )
     sender = mime.address(content.sender.address)
     alternative = f"=_edm_a{secrets.token_hex(10)}"  # "=_" never occurs in base64 text
     mixed = f"=_edm_m{secrets.token_hex(10)}" if content.attachments else None

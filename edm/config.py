@@ -203,6 +203,25 @@ VARIABLES: tuple[Variable, ...] = (
         "Requests one API token may make per minute; more are answered 429 with Retry-After.",
     ),
     Variable(
+        "EDM_RENDER_MAX_STEPS",
+        "`100000`",
+        "Steps one message's templates may take when rendered for one recipient (each loop "
+        "iteration, call, filter and `*`, `**`, `+`, `%` is one); past it, that message fails "
+        "with an error naming the part and line.",
+    ),
+    Variable(
+        "EDM_RENDER_TIME_LIMIT",
+        "`1`",
+        "Seconds of wall time one message's templates may take for one recipient (checked "
+        "every few steps, in previews, test sends, transactional and campaign mail alike).",
+    ),
+    Variable(
+        "EDM_RENDER_MAX_OUTPUT",
+        "`2097152` (2 MB)",
+        "Largest rendered part (subject, HTML or text) of one message, in UTF-8 bytes, checked "
+        "in characters as it grows; also the largest value (string, list…) a template may make.",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -455,6 +474,28 @@ def import_max_bytes() -> int:
 
 def api_requests_per_minute() -> int:
     return _positive_int("EDM_API_REQUESTS_PER_MINUTE", 600)
+
+
+def render_max_steps() -> int:
+    return _positive_int("EDM_RENDER_MAX_STEPS", 100_000)
+
+
+def render_time_limit() -> float:
+    """Seconds; fractions allowed."""
+    value = _raw("EDM_RENDER_TIME_LIMIT")
+    if value is None:
+        return 1.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"EDM_RENDER_TIME_LIMIT={value!r} is not a positive number of seconds.")
+    return seconds
+
+
+def render_max_output() -> int:
+    return _positive_int("EDM_RENDER_MAX_OUTPUT", 2 * 1024 * 1024)
 
 
 def test_redis_db() -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+
 from campaigns.models import Contact, Template
+from campaigns.render_budget import RenderLimits
 from campaigns.templating import Content, RenderedContent, TemplateContact, compile_content, render
 
 PLACEHOLDER_UNSUBSCRIBE = "#unsubscribe"
@@ -40,7 +43,11 @@ def template_preview(
     `data` is merged over the contact's attributes (templates read both as
     `contact.attributes.<key>`). Raises InvalidContentError or TemplateRenderError.
     """
-    compiled = compile_content(template_content(template), campaign_name=template.name)
+    compiled = compile_content(
+        template_content(template),
+        campaign_name=template.name,
+        limits=RenderLimits.from_settings(settings),
+    )
     attributes = {**(contact.attributes if contact else {}), **(data or {})}
     recipient = TemplateContact(
         contact.email if contact else email,

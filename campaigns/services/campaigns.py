@@ -18,16 +18,32 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Campaign, ContactList, Template
+from campaigns.render_budget import RenderLimits
+from campaigns.selectors.campaigns import campaign_audience
+from campaigns.selectors.previews import PLACEHOLDER_UNSUBSCRIBE, PLACEHOLDER_VIEW
 from campaigns.services.templates import TemplateInvalidError, content_check
-from campaigns.templating import Content, Part, Problem
+from campaigns.templating import (
+    Content,
+    InvalidContentError,
+    Part,
+    Problem,
+    TemplateContact,
+    TemplateRenderError,
+    compile_content,
+    render,
+)
 from delivery import control, planning
 
 Status = Campaign.Status
+# Contacts of the audience rendered for before a start: a template that fails (or runs past its
+# budget) for the first of them would fail for most, so the campaign is refused instead.
+RENDERED_BEFORE_START = 5
 
 
 class CampaignStateError(Exception):
@@ -248,8 +264,35 @@ def _check_startable(campaign: Campaign) -> None:
         content_check(campaign_content(campaign))
     except TemplateInvalidError as exc:
         problems.setdefault("content", []).append(str(exc))
+    else:
+        failure = _first_render_failure(campaign)
+        if failure:
+            problems.setdefault("content", []).append(failure)
     if problems:
         raise CampaignInvalidError(problems)
+
+
+def _first_render_failure(campaign: Campaign) -> str | None:
+    """Why rendering fails for one of the first contacts of the audience, or None."""
+    try:
+        compiled = compile_content(
+            campaign_content(campaign),
+            campaign_name=campaign.name,
+            limits=RenderLimits.from_settings(settings),
+        )
+    except InvalidContentError as exc:
+        return str(exc)
+    for contact in campaign_audience(campaign).order_by("pk")[:RENDERED_BEFORE_START]:
+        try:
+            render(
+                compiled,
+                TemplateContact(contact.email, contact.name, contact.attributes),
+                unsubscribe_url=PLACEHOLDER_UNSUBSCRIBE,
+                view_online_url=PLACEHOLDER_VIEW,
+            )
+        except TemplateRenderError as exc:
+            return f"the message cannot be rendered for {contact.email}: {exc}"
+    return None
 
 
 def _address(value: str, field: str, problems: dict[str, list[str]]) -> str:

@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Contact, Suppression, Template
+from campaigns.render_budget import RenderLimits
 from campaigns.selectors.previews import template_content
 from campaigns.templating import Content, InvalidContentError, TemplateRenderError
 from delivery import jobs_queue, mime
@@ -184,6 +186,7 @@ def tx_content(request: TxRequest) -> TxContent:
         sender=Sender(request.from_name, request.from_email, request.reply_to),
         headers=tuple((name, value) for name, value in request.headers),
         attachments=tuple(attachments),
+        limits=RenderLimits.from_settings(settings),
     )
 
 
@@ -249,6 +252,7 @@ def _checked(
         sender=sender,
         headers=tuple(headers),
         attachments=tuple(checked_attachments),
+        limits=RenderLimits.from_settings(settings),
     )
     return content, checked
 

@@ -198,3 +198,57 @@ def test_stats_sites_deliveries_and_bounces_read_the_counters_and_rows(api):
     assert (one["reason"], one["hard"], one["attempt_log"]) == ("userunknown", True, [])
     bounces = api.get("/bounces", {"hard": True}).json()["items"]
     assert [(b["email"], b["reason"]) for b in bounces] == [("ben@b.example", "userunknown")]
+
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+DEEP = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
+NESTED_IFS = "{% if 1 %}" * 3000 + "{% endif %}" * 3000
+
+
+def test_a_template_nested_5000_deep_is_a_422_in_the_error_shape(api):
+    for source in (DEEP, NESTED_IFS):
+        body = {"name": "Deep", "subject": "x", "html": source}
+        error = assert_error(api.post("/templates", body), 422, "invalid", {"html"})
+        assert "nests more than 32 levels" in error["fields"]["html"][0]
+    template = make_template(api)
+    changed = api.patch(f"/templates/{template['id']}", {"text": NESTED_IFS})
+    assert "nests more than 32" in assert_error(changed, 422, "invalid", {"text"})["message"]
+    assert not Template.objects.filter(name="Deep").exists()
+
+
+def test_a_campaign_nested_5000_deep_is_a_422_in_the_error_shape(api):
+    body = {"name": "X", "from_email": "news@shop.example", "subject": "x", "html": DEEP}
+    error = assert_error(api.post("/campaigns", body), 422, "invalid", {"html"})
+    assert "nests more than 32 levels" in error["fields"]["html"][0]
+
+
+def test_a_preview_of_a_deep_or_looping_saved_template_is_a_422_not_a_500_or_a_hang(api):
+    # Saved before templates were checked for either.
+    for source, message in ((DEEP, "nests more than 32"), (NESTED_LOOPS, "budget of 100,000")):
+        template = Template.objects.create(name=message, subject="s", html=source)
+        response = api.post(f"/templates/{template.pk}/preview", {"email": "x@shop.example"})
+        assert message in assert_error(response, 422, "invalid", {"template"})["message"]
+
+
+def test_a_campaign_whose_template_blows_the_budget_for_its_first_contacts_does_not_start(api):
+    customers = make_list()
+    for number in range(7):
+        make_contact(f"c{number}@shop.example", contact_list=customers)
+    make_contact("big@shop.example", contact_list=customers, attributes={"loop": True})
+    campaign = make_campaign(
+        lists=[customers],
+        html="<p>Hi</p>{% if contact.attributes.loop %}\n" + NESTED_LOOPS + "{% endif %}",
+    )
+    # The first contacts render: it starts, and the one it fails for fails alone.
+    assert api.post(f"/campaigns/{campaign.pk}/start").json()["status"] == "sending"
+
+    first = make_contact("first@shop.example", attributes={"loop": True})
+    second = make_campaign(lists=[make_list("Few")], html=campaign.html)
+    second.lists.get().memberships.create(contact=first)
+    error = assert_error(api.post(f"/campaigns/{second.pk}/start"), 422, "invalid", {"content"})
+    assert error["fields"]["content"] == [
+        "the message cannot be rendered for first@shop.example: html: the template ran past "
+        "its budget of 100,000 steps (line 2)"
+    ]
+    second.refresh_from_db()
+    assert second.status == "draft"

@@ -208,3 +208,18 @@ def test_a_message_shows_its_status_and_attempts(api, reset_template):
     listed = api.get("/tx", {"email": "ana@shop.example"}).json()["items"]
     assert [m["id"] for m in listed] == [message_id]
     assert_error(api.get("/tx/987654"), 404, "not_found")
+
+
+def test_two_nested_range_loops_in_a_transactional_template_are_a_422_at_accept_time(api):
+    looping = Template.objects.create(
+        name="Looping",
+        subject="Hi",
+        html="<p>Hi</p>\n{% for i in range(100000) %}{% for j in range(100000) %}"
+        "{% endfor %}{% endfor %}",
+    )
+    error = assert_error(send(api, looping, "ana@shop.example"), 422, "invalid", {"recipients.0"})
+    assert error["fields"]["recipients.0"] == [
+        "the template fails for this recipient: html: the template ran past its budget of "
+        "100,000 steps (line 2)"
+    ]
+    assert not TxRequest.objects.exists() and queued_jobs() == []

@@ -341,3 +341,32 @@ def test_campaign_pages_need_a_login_and_mark_the_campaigns_section(client, admi
         assert admin_client.get(url).status_code == 405
     campaign.refresh_from_db()
     assert campaign.status == "draft" and Campaign.objects.count() == 1
+
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+def test_a_campaign_whose_template_blows_the_budget_for_its_first_contacts_does_not_start(
+    admin_client,
+):
+    customers = make_list()
+    make_contact("ann@shop.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers], html="<p>Hi</p>\n" + NESTED_LOOPS)
+    response = admin_client.post(
+        reverse("campaigns:campaign_start", args=[campaign.pk]), follow=True
+    )
+    assert messages_of(response) == [
+        "Not started: the message cannot be rendered for ann@shop.example: html: the template "
+        "ran past its budget of 100,000 steps (line 2)."
+    ]
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
+def test_a_campaign_nested_5000_deep_is_a_form_error_not_a_500(admin_client):
+    source = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
+    response = admin_client.post(
+        reverse("campaigns:campaign_create"), campaign_data(lists=[make_list().pk], html=source)
+    )
+    assert response.status_code == 200
+    assert "nests more than 32 levels" in response.content.decode()

@@ -269,3 +269,35 @@ def test_the_preview_returns_what_saving_would_warn_about(admin_client):
         "subject": [{"line": 1, "column": 12, "message": "contact has no field 'nmae'"}],
         "html": [{"line": 1, "column": 7, "message": "unknown variable 'coupon'"}],
     }
+
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+DEEP = {
+    "5000 parentheses": "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "3000 nested ifs": "{% if 1 %}" * 3000 + "{% endif %}" * 3000,
+}
+
+
+def test_a_preview_of_two_nested_range_loops_answers_with_the_budget_error(admin_client):
+    data = preview(admin_client, subject="Hi", html="<p>Hi</p>\n" + NESTED_LOOPS)
+    assert data == {
+        "ok": False,
+        "render_error": "html: the template ran past its budget of 100,000 steps (line 2)",
+    }
+
+
+def test_a_preview_of_the_join_memory_bomb_answers_with_the_size_error(admin_client):
+    data = preview(admin_client, subject="Hi", html="{{ (['x' * 100000] * 3000)|join }}")
+    assert data["ok"] is False
+    assert "longer than the limit of 2,097,152" in data["render_error"]
+
+
+@pytest.mark.parametrize("source", DEEP.values(), ids=DEEP.keys())
+def test_a_deeply_nested_template_is_a_form_error_not_a_500(admin_client, source):
+    response = admin_client.post(reverse("campaigns:template_create"), template_data(html=source))
+    assert response.status_code == 200
+    assert "nests more than 32 levels" in response.context["problems"]["html"][0].message
+    assert not Template.objects.exists()
+    data = preview(admin_client, subject="Hi", html=source)
+    assert data["ok"] is False
+    assert "nests more than 32 levels" in data["problems"]["html"][0]["message"]

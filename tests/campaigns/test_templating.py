@@ -8,7 +8,9 @@ from campaigns.templating import (
     Content,
     InvalidContentError,
     Part,
+    Problem,
     TemplateContact,
+    TemplateRenderError,
     compile_content,
     render,
     validate,
@@ -157,6 +159,50 @@ def test_subject_is_one_line_whatever_the_values():
     contact = TemplateContact("x@example.com", "Eve\r\nBcc: victim@example.com")
     result = render_content(Content(subject="Hi {{ contact.name }}\n!", html="x"), contact)
     assert result.subject == "Hi Eve Bcc: victim@example.com !"
+
+
+def test_a_rendered_subject_longer_than_998_characters_fails_for_that_recipient():
+    content = Content(subject="{{ contact.attributes.long }}", html="x")
+    assert (
+        len(
+            render_content(content, TemplateContact("a@b.example", "", {"long": "é" * 998})).subject
+        )
+        == 998
+    )
+    with pytest.raises(TemplateRenderError) as raised:
+        render_content(content, TemplateContact("a@b.example", "", {"long": "x" * 100_000}))
+    assert raised.value.part == Part.SUBJECT
+    assert "100,000 characters long; at most 998" in str(raised.value)
+
+
+DEEP_SOURCES = {
+    "5000 parentheses": "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "3000 nested ifs": "{% if 1 %}" * 3000 + "x" + "{% endif %}" * 3000,
+    "3000 nested set blocks": "{% set a %}" * 3000 + "x" + "{% endset %}" * 3000,
+    "3000 nots": "{{ " + "not " * 3000 + "1 }}",
+    "a chain of 1000 additions": "{{ " + " + ".join(["1"] * 1000) + " }}",
+    "21 nested loops": "{% for a in b %}" * 21 + "{% endfor %}" * 21,
+}
+
+
+@pytest.mark.parametrize("source", DEEP_SOURCES.values(), ids=DEEP_SOURCES.keys())
+def test_deeply_nested_sources_are_errors_not_crashes(source):
+    errors = validate("<p>Hi</p>\n" + source, Part.HTML).errors
+    assert len(errors) == 1
+    assert "nests more than 32 levels" in errors[0].message or "too complex" in errors[0].message
+    with pytest.raises(InvalidContentError):
+        compile_content(Content(subject="s", html=source), campaign_name="c")
+
+
+def test_nesting_is_reported_at_the_line_it_passes_the_limit():
+    source = "{% if a %}\n" * 20 + "{{ " + "(" * 13 + "1" + ")" * 13 + " }}" + "{% endif %}" * 20
+    assert validate(source, Part.HTML).errors == [
+        Problem(
+            21, None, "the template nests more than 32 levels deep (blocks and brackets together)"
+        )
+    ]
+    assert validate("{% if a %}" * 32 + "{% endif %}" * 32, Part.HTML).ok
+    assert validate("{% set a = [(1)] %}" * 100 + "{% set b %}x{% endset %}" * 100, Part.HTML).ok
 
 
 def test_filters_format_dates_and_titles():

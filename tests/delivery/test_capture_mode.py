@@ -66,3 +66,46 @@ def test_a_test_send_goes_the_same_way_and_records_no_delivery(capture_mode, rq_
     assert not campaign.deliveries.exists()
     campaign.refresh_from_db()
     assert campaign.status == "draft"
+
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+def test_a_test_send_of_two_nested_range_loops_finishes_with_the_budget_error(
+    capture_mode, rq_burst
+):
+    campaign = make_campaign(lists=[make_list()], html="<p>Hi</p>\n" + NESTED_LOOPS)
+    test_send_enqueue(campaign, ["me@example.com"])
+    rq_burst()
+
+    [result] = test_send_results(campaign)
+    assert (result.outcome, result.detail) == (
+        "failed",
+        "html: the template ran past its budget of 100,000 steps (line 2)",
+    )
+    assert not CapturedMessage.objects.exists()
+
+
+def test_a_delivery_whose_render_blows_the_budget_fails_and_the_batch_goes_on(
+    capture_mode, rq_burst
+):
+    customers = make_list()
+    for email in ("ann@gmail.com", "bob@gmail.com", "cy@gmail.com", "di@gmail.com", "ed@gmail.com"):
+        make_contact(email, contact_list=customers)
+    make_contact("eve@gmail.com", contact_list=customers, attributes={"loop": True})
+    make_contact("fay@gmail.com", contact_list=customers)
+    campaign = make_campaign(
+        lists=[customers],
+        html="<p>Hi</p>{% if contact.attributes.loop %}\n" + NESTED_LOOPS + "{% endif %}",
+    )
+
+    campaign_start(campaign)  # its first five contacts render: eve is the sixth
+    rq_burst()
+
+    outcomes = dict(campaign.deliveries.values_list("email", "status"))
+    assert outcomes.pop("eve@gmail.com") == "failed"
+    assert set(outcomes.values()) == {"sent"} and len(outcomes) == 6
+    failed = campaign.deliveries.get(email="eve@gmail.com")
+    assert failed.reason == "contenterror"
+    assert "budget of 100,000 steps (line 2)" in failed.last_reply
+    assert CapturedMessage.objects.count() == 6

@@ -70,6 +70,9 @@ def test_django_refuses_to_start_without_secret_key_in_production(tmp_path):
         ("EDM_RELAY_URL", "http://relay.example", config.relay_url, "must start with smtp://"),
         ("EDM_IMPORT_MAX_BYTES", "200MB", config.import_max_bytes, "not a positive number"),
         ("EDM_UNSUBSCRIBE_SCOPE", "campaign", config.unsubscribe_scope, "is not one of list, all"),
+        ("EDM_RENDER_TIME_LIMIT", "1s", config.render_time_limit, "not a positive number of sec"),
+        ("EDM_RENDER_TIME_LIMIT", "nan", config.render_time_limit, "not a positive number of sec"),
+        ("EDM_RENDER_MAX_STEPS", "-5", config.render_max_steps, "not a positive whole number"),
     ],
 )
 def test_bad_values_name_the_variable(clean_env, name, value, read, message):
