@@ -11,6 +11,7 @@ answer and sends nothing, and a retry with another body is refused.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from django.db.models import Q
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Contact, Suppression, Template
-from campaigns.render_budget import RenderLimits
+from campaigns.render_budget import Limit, RenderLimits
 from campaigns.selectors.previews import template_content
 from campaigns.templating import Content, InvalidContentError, TemplateRenderError
 from delivery import jobs_queue, mime
@@ -42,6 +43,9 @@ from delivery.tx_message import (
 from edm import queues
 
 MAX_RECIPIENTS = 50
+# Rendering every recipient at accept time holds a web process: past this many seconds for
+# the whole request, the rest is not tried (each render has its own budget as well).
+ACCEPT_RENDER_SECONDS = 5.0
 MAX_HEADERS = 20
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # all attachments of a request together, decoded
@@ -286,6 +290,9 @@ def _address(value: str, where: str, problems: dict) -> str:
     return email
 
 
+_EXHAUSTING = frozenset({Limit.STEPS, Limit.TIME})
+
+
 def _render_each(
     content: TxContent, recipients: list[TxRecipientIn], contacts: dict[str, Contact]
 ) -> None:
@@ -296,12 +303,21 @@ def _render_each(
     except InvalidContentError as exc:
         raise TxInvalidError({"template": [str(exc)]}) from None
     problems: dict[str, list[str]] = {}
+    deadline = time.monotonic() + ACCEPT_RENDER_SECONDS
     for index, recipient in enumerate(recipients):
         contact = contacts.get(recipient.email)
         try:
             render_tx(compiled, _tx_recipient(0, "", recipient, contact))
         except TemplateRenderError as exc:
             problems[f"recipients.{index}"] = [f"the template fails for this recipient: {exc}"]
+            if exc.limit in _EXHAUSTING:
+                break  # the others would most likely use up their budgets too
+        if time.monotonic() > deadline and index + 1 < len(recipients):
+            problems["template"] = [
+                f"rendering took more than {ACCEPT_RENDER_SECONDS:g} s for the first "
+                f"{index + 1} recipients; make the template lighter or send fewer at once"
+            ]
+            break
     if problems:
         raise TxInvalidError(problems)
 

@@ -223,3 +223,16 @@ def test_two_nested_range_loops_in_a_transactional_template_are_a_422_at_accept_
         "100,000 steps (line 2)"
     ]
     assert not TxRequest.objects.exists() and queued_jobs() == []
+
+
+def test_a_looping_transactional_template_is_rendered_for_one_recipient_not_fifty(api):
+    # Each render may take its whole budget; a request must not hold a web process for fifty.
+    looping = Template.objects.create(
+        name="Looping",
+        subject="Hi",
+        html="{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    recipients = [f"user{n}@shop.example" for n in range(50)]
+    error = assert_error(send(api, looping, *recipients), 422, "invalid", {"recipients.0"})
+    assert set(error["fields"]) == {"recipients.0"}
+    assert not TxRequest.objects.exists()
