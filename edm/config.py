@@ -50,7 +50,9 @@ VARIABLES: tuple[Variable, ...] = (
         "SECRET_KEY",
         "generated once into `var/secret_key` when `DEBUG` is on",
         "Django's signing key; also signs unsubscribe and bounce tokens. "
-        "Required when `DEBUG` is off.",
+        "Required when `DEBUG` is off, and then refused if Django's check W009 would flag it "
+        "(under 50 characters, under 5 different ones, or `django-insecure-…`). Make one with "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
     ),
     Variable("DEBUG", "`true`", "Development mode. Production sets `false`."),
     Variable(
@@ -224,16 +226,48 @@ def debug() -> bool:
     return _flag("DEBUG", default=True)
 
 
+# Django's check W009 (django.core.checks.security.base) flags a key by these rules, but only
+# under `check --deploy`, which nothing runs at start-up; tests/edm/test_config.py keeps the
+# copies equal to Django's. They are copied so that the launcher need not import Django.
+KEY_MIN_LENGTH = 50
+KEY_MIN_UNIQUE = 5
+INSECURE_KEY_PREFIX = "django-insecure-"
+HOW_TO_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why Django's W009 would flag `key`, or None for a key strong enough to sign tokens."""
+    if key.startswith(INSECURE_KEY_PREFIX):
+        return f"it starts with {INSECURE_KEY_PREFIX!r} (a key made for development)"
+    if len(key) < KEY_MIN_LENGTH:
+        return f"it has {len(key)} characters, fewer than {KEY_MIN_LENGTH}"
+    if len(set(key)) < KEY_MIN_UNIQUE:
+        return f"it has fewer than {KEY_MIN_UNIQUE} different characters"
+    return None
+
+
 def secret_key() -> str:
     """SECRET_KEY from the environment, or in development one kept in var/secret_key."""
     value = _raw("SECRET_KEY")
-    if value:
-        return value
-    if not debug():
+    if debug():
+        return value or _development_secret_key()
+    if value is None:
         raise ConfigError(
             "SECRET_KEY is not set and DEBUG is off. Set SECRET_KEY to a long random string, "
-            "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            f"e.g. the output of: {HOW_TO_MAKE_A_KEY}"
         )
+    # The key signs sessions and the unsubscribe and bounce tokens: a guessable one lets anyone
+    # forge them, so production refuses to start on it rather than warn.
+    weakness = secret_key_weakness(value)
+    if weakness:
+        raise ConfigError(
+            f"SECRET_KEY is too weak: {weakness}. Set it to a long random string, "
+            f"e.g. the output of: {HOW_TO_MAKE_A_KEY}"
+        )
+    return value
+
+
+def _development_secret_key() -> str:
     path = var_dir() / "secret_key"
     if not path.exists():
         # O_EXCL: two processes starting at once must not write two different keys.
