@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +184,26 @@ VARIABLES: tuple[Variable, ...] = (
         "EDM_API_REQUESTS_PER_MINUTE",
         "`600`",
         "Requests one API token may make per minute; more are answered 429 with Retry-After.",
+    ),
+    Variable(
+        "EDM_LOGIN_FAILURE_LIMIT",
+        "`5`",
+        "Failed logins (dashboard and `/admin/` together) after which a username, and "
+        "separately a client address, is locked out; during the lockout even the right "
+        "password is refused with a 429.",
+    ),
+    Variable(
+        "EDM_LOGIN_LOCKOUT_MINUTES",
+        "`15`",
+        "How long a lockout lasts; failures older than this no longer count, and a failure "
+        "during a lockout starts it again. `manage.py axes_reset` lifts every lockout at once.",
+    ),
+    Variable(
+        "EDM_CLIENT_IP_HEADER",
+        "none (the connection's address)",
+        "Behind a reverse proxy: the header it sets to the client's address, e.g. `X-Real-IP` "
+        "(nginx: `proxy_set_header X-Real-IP $remote_addr;`). Login throttling counts "
+        "failures per address; a header clients can set themselves must not be named here.",
     ),
     Variable(
         "EDM_VAR_DIR",
@@ -448,6 +469,19 @@ def import_max_bytes() -> int:
     return int(value)
 
 
+def login_failure_limit() -> int:
+    return _positive_int("EDM_LOGIN_FAILURE_LIMIT", 5)
+
+
+def login_lockout_minutes() -> int:
+    return _positive_int("EDM_LOGIN_LOCKOUT_MINUTES", 15)
+
+
+def client_ip_header() -> str | None:
+    """The request.META key of EDM_CLIENT_IP_HEADER (`X-Real-IP` -> `HTTP_X_REAL_IP`)."""
+    return _meta_header("EDM_CLIENT_IP_HEADER")
+
+
 def api_requests_per_minute() -> int:
     return _positive_int("EDM_API_REQUESTS_PER_MINUTE", 600)
 
@@ -461,6 +495,15 @@ def test_redis_db() -> int:
 
 def _list(name: str) -> list[str]:
     return [item.strip() for item in (_raw(name) or "").split(",") if item.strip()]
+
+
+def _meta_header(name: str) -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ConfigError(f"{name}={value!r} is not an HTTP header name, e.g. X-Real-IP.")
+    return "HTTP_" + value.upper().replace("-", "_")
 
 
 def _positive_int(name: str, default: int) -> int:

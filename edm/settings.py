@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,6 +40,9 @@ try:
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
     EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
     EDM_API_REQUESTS_PER_MINUTE = config.api_requests_per_minute()
+    EDM_CLIENT_IP_HEADER = config.client_ip_header()
+    AXES_FAILURE_LIMIT = config.login_failure_limit()
+    AXES_COOLOFF_TIME = timedelta(minutes=config.login_lockout_minutes())
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()
@@ -53,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "ninja",  # its templates and static files: the API docs page works offline
     "edm",
     "campaigns",
@@ -70,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a login refused for a lockout into edm.login_throttle's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "edm.urls"
@@ -117,6 +125,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: during a lockout it refuses the login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (edm/login_throttle.py). Either count locks out: one address spraying many
+# usernames, and one username guessed from many addresses. A success does not reset the
+# counts (AXES_RESET_ON_SUCCESS stays off): an attacker with one account of their own could
+# otherwise log into it between guesses to clear their address's failures.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "edm.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "edm.login_throttle.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"

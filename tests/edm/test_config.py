@@ -31,6 +31,8 @@ def test_defaults_are_the_embedded_ones(clean_env, tmp_path):
     assert config.public_url() == "http://127.0.0.1:8000"
     assert config.import_max_bytes() == 200 * 1024 * 1024
     assert config.unsubscribe_scope() == "list"
+    assert config.login_failure_limit() == 5
+    assert config.login_lockout_minutes() == 15
 
 
 def test_secret_key_is_generated_once_and_kept_in_var(clean_env, tmp_path):
@@ -118,12 +120,20 @@ def test_django_refuses_to_start_without_secret_key_in_production(tmp_path):
         ("EDM_RELAY_URL", "http://relay.example", config.relay_url, "must start with smtp://"),
         ("EDM_IMPORT_MAX_BYTES", "200MB", config.import_max_bytes, "not a positive number"),
         ("EDM_UNSUBSCRIBE_SCOPE", "campaign", config.unsubscribe_scope, "is not one of list, all"),
+        ("EDM_LOGIN_FAILURE_LIMIT", "0", config.login_failure_limit, "not a positive whole"),
+        ("EDM_CLIENT_IP_HEADER", "X-Real-IP: 1", config.client_ip_header, "not an HTTP header"),
     ],
 )
 def test_bad_values_name_the_variable(clean_env, name, value, read, message):
     clean_env.setenv(name, value)
     with pytest.raises(config.ConfigError, match=message):
         read()
+
+
+def test_the_client_ip_header_is_named_as_http_and_read_as_django_meta(clean_env):
+    assert config.client_ip_header() is None
+    clean_env.setenv("EDM_CLIENT_IP_HEADER", "X-Real-IP")
+    assert config.client_ip_header() == "HTTP_X_REAL_IP"
 
 
 def test_relay_mode_needs_a_relay_url(clean_env):
