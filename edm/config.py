@@ -186,6 +186,27 @@ VARIABLES: tuple[Variable, ...] = (
         "Requests one API token may make per minute; more are answered 429 with Retry-After.",
     ),
     Variable(
+        "EDM_HTTPS",
+        "`false`",
+        "The site is served over HTTPS (TLS ends at the proxy in front): plain HTTP is "
+        "redirected to HTTPS (except `/healthz`), browsers are told to use HTTPS only (HSTS, "
+        "one year) and cookies are sent over HTTPS only.",
+    ),
+    Variable(
+        "EDM_PROXY_SSL_HEADER",
+        "none",
+        "Behind a proxy on another host: the header it sets to `https` for requests that came "
+        "over TLS, e.g. `X-Forwarded-Proto` (the proxy must overwrite what clients send). "
+        "Not needed with nginx on the same host: gunicorn already trusts its "
+        "`X-Forwarded-Proto` (`deploy/gunicorn.conf.py`).",
+    ),
+    Variable(
+        "EDM_HSTS_INCLUDE_SUBDOMAINS",
+        "`false`",
+        "With `EDM_HTTPS`: extend HSTS to every subdomain of the dashboard's host. Only when "
+        "all of them serve HTTPS (a plain-HTTP link-tracking host below it would break).",
+    ),
+    Variable(
         "EDM_LOGIN_FAILURE_LIMIT",
         "`5`",
         "Failed logins (dashboard and `/admin/` together) after which a username, and "
@@ -467,6 +488,19 @@ def import_max_bytes() -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigError(f"EDM_IMPORT_MAX_BYTES={value!r} is not a positive number of bytes.")
     return int(value)
+
+
+def https() -> bool:
+    return _flag("EDM_HTTPS", default=False)
+
+
+def proxy_ssl_header() -> str | None:
+    """The request.META key of EDM_PROXY_SSL_HEADER (`X-Forwarded-Proto` -> `HTTP_X_…`)."""
+    return _meta_header("EDM_PROXY_SSL_HEADER")
+
+
+def hsts_include_subdomains() -> bool:
+    return _flag("EDM_HSTS_INCLUDE_SUBDOMAINS", default=False)
 
 
 def login_failure_limit() -> int:
