@@ -8,6 +8,8 @@ authentication backend then refuses even the right password until the window has
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -20,12 +22,16 @@ def client_address(request: HttpRequest) -> str | None:
     Only a header named in EDM_CLIENT_IP_HEADER is read, because any client can send
     X-Forwarded-For: trusting it by default would let an attacker pick a new address for
     every guess. Of a list (X-Forwarded-For), the last entry is the one our proxy appended.
+    A value that is no address falls back to REMOTE_ADDR: axes stores the address in an IP
+    column (PostgreSQL's inet refuses anything else, and the login would fail with a 500).
     """
     header = settings.EDM_CLIENT_IP_HEADER
     forwarded = request.META.get(header, "") if header else ""
-    if forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR")
+    candidate = forwarded.split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR")
 
 
 def lockout_response(

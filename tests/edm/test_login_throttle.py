@@ -135,6 +135,18 @@ def test_behind_a_proxy_the_configured_header_names_the_client(client, marketer)
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.1"}
 
 
+@override_settings(EDM_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR")
+def test_the_last_forwarded_address_counts_and_a_bad_one_falls_back_to_the_connections(
+    client, marketer
+):
+    log_in(client, "x", "guess", address="127.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4")
+    log_in(client, "y", "guess", address="127.0.0.1", HTTP_X_FORWARDED_FOR="unknown")
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {
+        "198.51.100.4",
+        "127.0.0.1",
+    }
+
+
 def test_api_tokens_keep_working_while_their_users_login_is_locked_out(client, marketer, redis_db):
     secret = api_token_create(user=marketer, name="CRM sync").secret
     fail(client, LIMIT)
