@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -255,7 +256,7 @@ def main() -> None:
         "EDM_BOUNCE_DOMAIN": "bounces.shop.example",
         "EDM_HELO_NAME": "mta.shop.example",
         "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "localhost",
         "PYTHONUNBUFFERED": "1",
     }

@@ -51,7 +51,9 @@ VARIABLES: tuple[Variable, ...] = (
         "SECRET_KEY",
         "generated once into `var/secret_key` when `DEBUG` is on",
         "Django's signing key; also signs unsubscribe and bounce tokens. "
-        "Required when `DEBUG` is off.",
+        "Required when `DEBUG` is off, and then refused if Django's check W009 would flag it "
+        "(under 50 characters, under 5 different ones, or `django-insecure-…`). Make one with "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
     ),
     Variable("DEBUG", "`true`", "Development mode. Production sets `false`."),
     Variable(
@@ -222,6 +224,47 @@ VARIABLES: tuple[Variable, ...] = (
         "in characters as it grows; also the largest value (string, list…) a template may make.",
     ),
     Variable(
+        "EDM_HTTPS",
+        "`false`",
+        "The site is served over HTTPS (TLS ends at the proxy in front): plain HTTP is "
+        "redirected to HTTPS (except `/healthz`), browsers are told to use HTTPS only (HSTS, "
+        "one year) and cookies are sent over HTTPS only.",
+    ),
+    Variable(
+        "EDM_PROXY_SSL_HEADER",
+        "none",
+        "Behind a proxy on another host: the header it sets to `https` for requests that came "
+        "over TLS, e.g. `X-Forwarded-Proto` (the proxy must overwrite what clients send). "
+        "Not needed with nginx on the same host: gunicorn already trusts its "
+        "`X-Forwarded-Proto` (`deploy/gunicorn.conf.py`).",
+    ),
+    Variable(
+        "EDM_HSTS_INCLUDE_SUBDOMAINS",
+        "`false`",
+        "With `EDM_HTTPS`: extend HSTS to every subdomain of the dashboard's host. Only when "
+        "all of them serve HTTPS (a plain-HTTP link-tracking host below it would break).",
+    ),
+    Variable(
+        "EDM_LOGIN_FAILURE_LIMIT",
+        "`5`",
+        "Failed logins (dashboard and `/admin/` together) after which a username, and "
+        "separately a client address, is locked out; during the lockout even the right "
+        "password is refused with a 429.",
+    ),
+    Variable(
+        "EDM_LOGIN_LOCKOUT_MINUTES",
+        "`15`",
+        "How long a lockout lasts; failures older than this no longer count, and a failure "
+        "during a lockout starts it again. `manage.py axes_reset` lifts every lockout at once.",
+    ),
+    Variable(
+        "EDM_CLIENT_IP_HEADER",
+        "none (the connection's address)",
+        "Behind a reverse proxy: the header it sets to the client's address, e.g. `X-Real-IP` "
+        "(nginx: `proxy_set_header X-Real-IP $remote_addr;`). Login throttling counts "
+        "failures per address; a header clients can set themselves must not be named here.",
+    ),
+    Variable(
         "EDM_VAR_DIR",
         "`var/` in the checkout",
         "Where local state lives: SQLite database, embedded Redis socket, uploads, secret key.",
@@ -263,16 +306,48 @@ def debug() -> bool:
     return _flag("DEBUG", default=True)
 
 
+# Django's check W009 (django.core.checks.security.base) flags a key by these rules, but only
+# under `check --deploy`, which nothing runs at start-up; tests/edm/test_config.py keeps the
+# copies equal to Django's. They are copied so that the launcher need not import Django.
+KEY_MIN_LENGTH = 50
+KEY_MIN_UNIQUE = 5
+INSECURE_KEY_PREFIX = "django-insecure-"
+HOW_TO_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why Django's W009 would flag `key`, or None for a key strong enough to sign tokens."""
+    if key.startswith(INSECURE_KEY_PREFIX):
+        return f"it starts with {INSECURE_KEY_PREFIX!r} (a key made for development)"
+    if len(key) < KEY_MIN_LENGTH:
+        return f"it has {len(key)} characters, fewer than {KEY_MIN_LENGTH}"
+    if len(set(key)) < KEY_MIN_UNIQUE:
+        return f"it has fewer than {KEY_MIN_UNIQUE} different characters"
+    return None
+
+
 def secret_key() -> str:
     """SECRET_KEY from the environment, or in development one kept in var/secret_key."""
     value = _raw("SECRET_KEY")
-    if value:
-        return value
-    if not debug():
+    if debug():
+        return value or _development_secret_key()
+    if value is None:
         raise ConfigError(
             "SECRET_KEY is not set and DEBUG is off. Set SECRET_KEY to a long random string, "
-            "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            f"e.g. the output of: {HOW_TO_MAKE_A_KEY}"
         )
+    # The key signs sessions and the unsubscribe and bounce tokens: a guessable one lets anyone
+    # forge them, so production refuses to start on it rather than warn.
+    weakness = secret_key_weakness(value)
+    if weakness:
+        raise ConfigError(
+            f"SECRET_KEY is too weak: {weakness}. Set it to a long random string, "
+            f"e.g. the output of: {HOW_TO_MAKE_A_KEY}"
+        )
+    return value
+
+
+def _development_secret_key() -> str:
     path = var_dir() / "secret_key"
     if not path.exists():
         # O_EXCL: two processes starting at once must not write two different keys.
@@ -472,6 +547,32 @@ def import_max_bytes() -> int:
     return int(value)
 
 
+def https() -> bool:
+    return _flag("EDM_HTTPS", default=False)
+
+
+def proxy_ssl_header() -> str | None:
+    """The request.META key of EDM_PROXY_SSL_HEADER (`X-Forwarded-Proto` -> `HTTP_X_…`)."""
+    return _meta_header("EDM_PROXY_SSL_HEADER")
+
+
+def hsts_include_subdomains() -> bool:
+    return _flag("EDM_HSTS_INCLUDE_SUBDOMAINS", default=False)
+
+
+def login_failure_limit() -> int:
+    return _positive_int("EDM_LOGIN_FAILURE_LIMIT", 5)
+
+
+def login_lockout_minutes() -> int:
+    return _positive_int("EDM_LOGIN_LOCKOUT_MINUTES", 15)
+
+
+def client_ip_header() -> str | None:
+    """The request.META key of EDM_CLIENT_IP_HEADER (`X-Real-IP` -> `HTTP_X_REAL_IP`)."""
+    return _meta_header("EDM_CLIENT_IP_HEADER")
+
+
 def api_requests_per_minute() -> int:
     return _positive_int("EDM_API_REQUESTS_PER_MINUTE", 600)
 
@@ -507,6 +608,15 @@ def test_redis_db() -> int:
 
 def _list(name: str) -> list[str]:
     return [item.strip() for item in (_raw(name) or "").split(",") if item.strip()]
+
+
+def _meta_header(name: str) -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ConfigError(f"{name}={value!r} is not an HTTP header name, e.g. X-Real-IP.")
+    return "HTTP_" + value.upper().replace("-", "_")
 
 
 def _positive_int(name: str, default: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,6 +46,12 @@ try:
     EDM_RENDER_MAX_STEPS = config.render_max_steps()
     EDM_RENDER_TIME_LIMIT = config.render_time_limit()
     EDM_RENDER_MAX_OUTPUT = config.render_max_output()
+    EDM_CLIENT_IP_HEADER = config.client_ip_header()
+    EDM_HTTPS = config.https()
+    EDM_PROXY_SSL_HEADER = config.proxy_ssl_header()
+    EDM_HSTS_INCLUDE_SUBDOMAINS = config.hsts_include_subdomains()
+    AXES_FAILURE_LIMIT = config.login_failure_limit()
+    AXES_COOLOFF_TIME = timedelta(minutes=config.login_lockout_minutes())
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
     DATABASE_URL = config.database_url()
@@ -59,6 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "ninja",  # its templates and static files: the API docs page works offline
     "edm",
     "campaigns",
@@ -76,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "edm.csp.ContentSecurityPolicyMiddleware",
+    # Last, as axes asks: it turns a login refused for a lockout into edm.login_throttle's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "edm.urls"
@@ -123,6 +135,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: during a lockout it refuses the login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (edm/login_throttle.py). Either count locks out: one address spraying many
+# usernames, and one username guessed from many addresses. A success does not reset the
+# counts (AXES_RESET_ON_SUCCESS stays off): an attacker with one account of their own could
+# otherwise log into it between guesses to clear their address's failures.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "edm.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "edm.login_throttle.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -152,9 +176,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = EDM_HTTPS or not DEBUG
+CSRF_COOKIE_SECURE = EDM_HTTPS or not DEBUG
+# Not DENY: the template and campaign editors show their previews in iframes of our own
+# pages (and frame-ancestors 'self' in edm/csp.py says the same to newer browsers).
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# Links from reports to other sites must not hand them the dashboard's URLs.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# HTTPS (EDM_HTTPS; deploy/README.md has the proxy's side).
+SECURE_SSL_REDIRECT = EDM_HTTPS
+# The launcher and monitoring probe the web process on loopback, where there is no TLS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if EDM_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = EDM_HSTS_INCLUDE_SUBDOMAINS
+SECURE_PROXY_SSL_HEADER = (EDM_PROXY_SSL_HEADER, "https") if EDM_PROXY_SSL_HEADER else None
 
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in queues.ALL}
 # A job is enqueued only when the transaction that created its rows commits; workers run
@@ -167,5 +204,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Axes logs every failed login at INFO, and a banner at every start; its WARNINGs
+        # (repeated failures, lockouts) are the ones an operator wants.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -5,7 +5,7 @@
   if (!root) return;
   var url = root.getAttribute("data-import-progress");
   var bar = root.querySelector(".progress");
-  var fill = bar.querySelector("span");
+  var fill = bar.querySelector("rect");
   var numbers = new Intl.NumberFormat();
 
   function show(selector, visible) {
@@ -13,7 +13,7 @@
   }
 
   function render(data) {
-    fill.style.width = data.percent + "%";
+    fill.setAttribute("width", data.percent + "%");
     bar.setAttribute("aria-valuenow", String(data.percent));
     root.querySelectorAll("[data-field]").forEach(function (el) {
       var value = data[el.getAttribute("data-field")];

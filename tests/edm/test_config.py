@@ -1,9 +1,11 @@
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.checks.security import base as security_checks
 
 from edm import config
 
@@ -29,6 +31,8 @@ def test_defaults_are_the_embedded_ones(clean_env, tmp_path):
     assert config.public_url() == "http://127.0.0.1:8000"
     assert config.import_max_bytes() == 200 * 1024 * 1024
     assert config.unsubscribe_scope() == "list"
+    assert config.login_failure_limit() == 5
+    assert config.login_lockout_minutes() == 15
 
 
 def test_secret_key_is_generated_once_and_kept_in_var(clean_env, tmp_path):
@@ -44,6 +48,52 @@ def test_missing_secret_key_without_debug_is_a_clear_error(clean_env):
     clean_env.setenv("DEBUG", "false")
     with pytest.raises(config.ConfigError, match="SECRET_KEY is not set and DEBUG is off"):
         config.secret_key()
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["short", "a" * 60, "abcd" * 20, "django-insecure-" + "q7Lp2Vx9Kd4Rz8Wm3Nb6Tf1Hj5Gs0Ya" * 2],
+)
+def test_a_weak_secret_key_without_debug_is_refused_with_how_to_make_one(clean_env, weak):
+    clean_env.setenv("DEBUG", "false")
+    clean_env.setenv("SECRET_KEY", weak)
+    with pytest.raises(config.ConfigError, match="SECRET_KEY is too weak") as refused:
+        config.secret_key()
+    assert "secrets.token_urlsafe(50)" in str(refused.value)
+    assert weak not in str(refused.value)  # an error message must not leak the key
+
+
+def test_a_strong_secret_key_without_debug_is_accepted(clean_env):
+    key = secrets.token_urlsafe(50)
+    clean_env.setenv("DEBUG", "false")
+    clean_env.setenv("SECRET_KEY", key)
+    assert config.secret_key() == key
+
+
+def test_the_weak_key_rules_are_djangos_w009_rules():
+    assert config.KEY_MIN_LENGTH == security_checks.SECRET_KEY_MIN_LENGTH
+    assert config.KEY_MIN_UNIQUE == security_checks.SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    assert config.INSECURE_KEY_PREFIX == security_checks.SECRET_KEY_INSECURE_PREFIX
+
+
+def test_the_generated_development_key_passes_the_production_rules(clean_env):
+    key = config.secret_key()
+    assert config.secret_key_weakness(key) is None
+
+
+def test_django_refuses_to_start_with_a_weak_secret_key_in_production(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "EDM_VAR_DIR": str(tmp_path)}
+    env["SECRET_KEY"] = "short"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=README.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
 
 
 def test_django_refuses_to_start_without_secret_key_in_production(tmp_path):
@@ -73,12 +123,20 @@ def test_django_refuses_to_start_without_secret_key_in_production(tmp_path):
         ("EDM_RENDER_TIME_LIMIT", "1s", config.render_time_limit, "not a positive number of sec"),
         ("EDM_RENDER_TIME_LIMIT", "nan", config.render_time_limit, "not a positive number of sec"),
         ("EDM_RENDER_MAX_STEPS", "-5", config.render_max_steps, "not a positive whole number"),
+        ("EDM_LOGIN_FAILURE_LIMIT", "0", config.login_failure_limit, "not a positive whole"),
+        ("EDM_CLIENT_IP_HEADER", "X-Real-IP: 1", config.client_ip_header, "not an HTTP header"),
     ],
 )
 def test_bad_values_name_the_variable(clean_env, name, value, read, message):
     clean_env.setenv(name, value)
     with pytest.raises(config.ConfigError, match=message):
         read()
+
+
+def test_the_client_ip_header_is_named_as_http_and_read_as_django_meta(clean_env):
+    assert config.client_ip_header() is None
+    clean_env.setenv("EDM_CLIENT_IP_HEADER", "X-Real-IP")
+    assert config.client_ip_header() == "HTTP_X_REAL_IP"
 
 
 def test_relay_mode_needs_a_relay_url(clean_env):
