@@ -171,7 +171,7 @@ def _read(source: str, environment: Environment) -> _Guard:
             guard.data(part, offset)
         else:
             guard.construct(part, offset)
-    guard.close_url()
+    guard.close_value()
     return guard
 
 
@@ -210,7 +210,8 @@ class _Construct:
 
 
 class _Value:
-    """A URL attribute value being read: what it holds before its scheme is settled."""
+    """An attribute value being read: what it prints, and for a URL what it holds before its
+    scheme is settled."""
 
     def __init__(self, attribute: str, start: int, offset: int):
         self.attribute = attribute
@@ -219,6 +220,12 @@ class _Value:
         self.prefix = ""  # literal text before the first construct
         self.constructs = 0
         self.untrusted = False
+        self.prints = False  # prints a value that is not one of the product's links
+        self.statements = False  # holds a `{% … %}`, which may open or close a branch
+
+    @property
+    def url(self) -> bool:
+        return self.attribute in URL_ATTRIBUTES or self.attribute in URL_LIST_ATTRIBUTES
 
     def literal(self, text: str) -> None:
         if not self.constructs:
@@ -229,9 +236,11 @@ class _Value:
             return
         self.constructs += 1
         self.untrusted = self.untrusted or not trusted
+        self.prints = self.prints or (part.prints and not trusted)
+        self.statements = self.statements or part.kind == "block"
 
-    def needs_guard(self) -> bool:
-        if not self.untrusted:
+    def needs_url_guard(self) -> bool:
+        if not self.url or not self.untrusted:
             return False
         if self.attribute in URL_LIST_ATTRIBUTES:
             return True
@@ -253,7 +262,7 @@ class _Guard:
         self.pieces: list[str] = []
         self.problems: list[GuardProblem] = []
         self.changed = False
-        self.url: _Value | None = None
+        self.value: _Value | None = None
         # Statements right after `attr=` (`href={% if … %}`): an unquoted value that follows
         # them starts before them, a quoted one at its quote.
         self.pending: tuple[int, int] | None = None  # (piece index, source offset)
@@ -264,11 +273,11 @@ class _Guard:
             self._literal(text[start:position])
             start = position
             if event == "end":
-                self.close_url()
+                self.close_value()
             elif self.scanner.quote or self.pending is None:
-                self._open_url(attribute, len(self.pieces), offset + position)
+                self._open_value(attribute, len(self.pieces), offset + position)
             else:
-                self._open_url(attribute, *self.pending)
+                self._open_value(attribute, *self.pending)
             self.pending = None
         self._literal(text[start:])
         if self.scanner.state != "before_value":
@@ -282,7 +291,7 @@ class _Guard:
             else:  # `href={{ … }}`: an unquoted value starts here, or at the statements before
                 start = self.pending or (len(self.pieces), offset)
                 self.pending = None
-                self._open_url(scanner.start_unquoted_value(), *start)
+                self._open_value(scanner.start_unquoted_value(), *start)
         if part.prints and scanner.state in _NAME_STATES and not self._marked_safe(part):
             after_lt = scanner.state == "after_lt"
             self._refuse(offset, AFTER_LT_MESSAGE if after_lt else IN_TAG_MESSAGE)
@@ -293,23 +302,31 @@ class _Guard:
                 start, end = self.environment.block_start_string, self.environment.block_end_string
                 source = f"{start} filter {UNQUOTED_FILTER} {end}{source}{start} endfilter {end}"
                 self.changed = True
-        if self.url is not None and scanner.state == "value":
-            self.url.construct(part, trusted=self._trusted(part))
+        if self.value is not None and scanner.state == "value":
+            self.value.construct(part, trusted=self._trusted(part))
         self.pieces.append(source)
 
-    def close_url(self) -> None:
-        value, self.url = self.url, None
-        if value is None or not value.needs_guard():
+    def close_value(self) -> None:
+        value, self.value = self.value, None
+        if value is None:
+            return
+        checks_url = value.needs_url_guard()
+        # Read straight through, a value whose quote (or tag) opens in one branch and closes
+        # in another would be taken for one value, while some branch prints outside it.
+        if not checks_url and not (value.prints and value.statements):
             return
         inner = "".join(self.pieces[value.start :])
         try:
             self.environment.parse(inner)
         except TemplateSyntaxError:
+            why = "the address can be checked" if checks_url else "what it prints stays inside it"
             self._refuse(
                 value.offset,
                 f"the {value.attribute}= value must open and close in the same branch of an "
-                "{% if %} or {% for %}, so that the address can be checked",
+                f"{{% if %}} or {{% for %}}, so that {why}",
             )
+            return
+        if not checks_url:
             return
         name = URL_LIST_FILTER if value.attribute in URL_LIST_ATTRIBUTES else URL_FILTER
         start, end = self.environment.block_start_string, self.environment.block_end_string
@@ -317,14 +334,13 @@ class _Guard:
         self.pieces.append(f"{start} endfilter {end}")
         self.changed = True
 
-    def _open_url(self, attribute: str, start: int, offset: int) -> None:
-        if attribute in URL_ATTRIBUTES or attribute in URL_LIST_ATTRIBUTES:
-            self.url = _Value(attribute, start, offset)
+    def _open_value(self, attribute: str, start: int, offset: int) -> None:
+        self.value = _Value(attribute, start, offset)
 
     def _literal(self, text: str) -> None:
         self.pieces.append(text)
-        if self.url is not None:
-            self.url.literal(text)
+        if self.value is not None:
+            self.value.literal(text)
 
     def _refuse(self, offset: int, message: str) -> None:
         self.problems.append(GuardProblem(*self.locator.where(offset), message))

@@ -328,6 +328,22 @@ def test_a_url_value_that_spans_two_branches_is_reported_while_typing():
     ]
 
 
+@pytest.mark.parametrize(
+    ("html", "column"),
+    [
+        ('<td {% if contact.name %}title="{% endif %}{{ contact.attributes.x }}">', 33),
+        ('<td title="{{ contact.attributes.x }}{% if contact.name %}"{% endif %}>', 12),
+    ],
+)
+def test_a_quote_in_one_branch_cannot_leave_a_value_between_attributes(html, column):
+    # Read straight through the value looks quoted; in the other branch it is not.
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, column)
+    assert "title= value must open and close in the same branch" in error.message
+    with pytest.raises(InvalidContentError, match="title= value must open and close"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
 # Ordinary templates: no filter is added, so they render as fast as before.
 
 
