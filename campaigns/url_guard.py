@@ -86,6 +86,10 @@ IN_TAG_MESSAGE = (
     '(onclick=…): put it inside a quoted attribute value, e.g. class="{{ … }}"; for an '
     "attribute that comes and goes, write it in the template inside {% if %}…{% endif %}"
 )
+BRANCH_TAG_MESSAGE = (
+    "a tag must open and close in the same branch of an {% if %} or {% for %}: in the other "
+    "branch, this value would be printed inside the tag, where it could add attributes"
+)
 AFTER_LT_MESSAGE = (
     "a value printed right after < could start a tag with attributes of its own: "
     "write &lt; or put a space after <"
@@ -98,10 +102,12 @@ _NAME_END = re.compile(r"[\s=>/]")
 _UNQUOTED_END = re.compile(r"[\s>]")
 _SPACE = re.compile(r"\s*")
 # Scanner states in which a printed value would be read as (part of) a tag or attribute name.
+_OUTSIDE_TAGS = frozenset({"text", "comment", "rawtext"})
 _NAME_STATES = frozenset({"after_lt", "tag", "after_name"})
 # What ends an unquoted value or starts another attribute in some browser, old IE's backtick
-# included: OWASP's list for unquoted attribute values, less the alphanumerics it also allows.
-_UNQUOTED_UNSAFE = re.compile(r"[\s=<>`'\"]")
+# included (OWASP's list for unquoted values), and `/`, which separates attributes where a
+# name is read: a value landing there in some `{% if %}` branch cannot add one either.
+_UNQUOTED_UNSAFE = re.compile(r"[\s=<>`'\"/]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # what Jinja's lexer turns into "\n"
 # Removed anywhere by URL parsers, and stripped from both ends (WHATWG URL §4.4).
 _IGNORED = re.compile(r"[\t\n\r]")
@@ -213,8 +219,9 @@ class _Value:
     """An attribute value being read: what it prints, and for a URL what it holds before its
     scheme is settled."""
 
-    def __init__(self, attribute: str, start: int, offset: int):
+    def __init__(self, attribute: str, quote: str, start: int, offset: int):
         self.attribute = attribute
+        self.quote = quote  # "" for an unquoted value
         self.start = start  # index in the output pieces where the value begins
         self.offset = offset  # where it begins in the source
         self.prefix = ""  # literal text before the first construct
@@ -266,6 +273,10 @@ class _Guard:
         # Statements right after `attr=` (`href={% if … %}`): an unquoted value that follows
         # them starts before them, a quoted one at its quote.
         self.pending: tuple[int, int] | None = None  # (piece index, source offset)
+        # Per open `{% if %}` or `{% for %}`: whether it opened inside a tag. A branch that
+        # ends elsewhere leaves the reading unsure of the next printed value until a `>`.
+        self.branches: list[bool] = []
+        self.unsure = False
 
     def data(self, text: str, offset: int) -> None:
         start = 0
@@ -282,6 +293,8 @@ class _Guard:
         self._literal(text[start:])
         if self.scanner.state != "before_value":
             self.pending = None
+        if self.unsure and ">" in text and self.scanner.state == "text":
+            self.unsure = False
 
     def construct(self, part: _Construct, offset: int) -> None:
         scanner, source = self.scanner, part.source
@@ -292,7 +305,12 @@ class _Guard:
                 start = self.pending or (len(self.pieces), offset)
                 self.pending = None
                 self._open_value(scanner.start_unquoted_value(), *start)
-        if part.prints and scanner.state in _NAME_STATES and not self._marked_safe(part):
+        if part.kind == "block" and part.names:
+            self._branch(part.names[0])
+        if part.prints and self.unsure and not self._marked_safe(part):
+            self.unsure = False  # one report for the tag
+            self._refuse(offset, BRANCH_TAG_MESSAGE)
+        elif part.prints and scanner.state in _NAME_STATES and not self._marked_safe(part):
             after_lt = scanner.state == "after_lt"
             self._refuse(offset, AFTER_LT_MESSAGE if after_lt else IN_TAG_MESSAGE)
         elif part.prints and scanner.state == "value" and not scanner.quote:
@@ -311,9 +329,10 @@ class _Guard:
         if value is None:
             return
         checks_url = value.needs_url_guard()
-        # Read straight through, a value whose quote (or tag) opens in one branch and closes
-        # in another would be taken for one value, while some branch prints outside it.
-        if not checks_url and not (value.prints and value.statements):
+        # Read straight through, a value whose quote opens in one branch and closes in another
+        # would be taken for one value, while some branch prints outside it. (What an unquoted
+        # value prints is encoded wherever it lands.)
+        if not checks_url and not (value.quote and value.prints and value.statements):
             return
         inner = "".join(self.pieces[value.start :])
         try:
@@ -334,8 +353,17 @@ class _Guard:
         self.pieces.append(f"{start} endfilter {end}")
         self.changed = True
 
+    def _branch(self, keyword: str) -> None:
+        in_tag = self.scanner.state not in _OUTSIDE_TAGS
+        if keyword in {"if", "for"}:
+            self.branches.append(in_tag)
+        elif keyword in {"elif", "else", "endif", "endfor"} and self.branches:
+            self.unsure = self.unsure or in_tag != self.branches[-1]
+            if keyword.startswith("end"):
+                self.branches.pop()
+
     def _open_value(self, attribute: str, start: int, offset: int) -> None:
-        self.value = _Value(attribute, start, offset)
+        self.value = _Value(attribute, self.scanner.quote, start, offset)
 
     def _literal(self, text: str) -> None:
         self.pieces.append(text)

@@ -344,6 +344,36 @@ def test_a_quote_in_one_branch_cannot_leave_a_value_between_attributes(html, col
         compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
 
 
+@pytest.mark.parametrize(
+    ("html", "column"),
+    [
+        ("<td {% if contact.name %}>{% endif %}{{ contact.attributes.x }}>", 38),
+        ("{% for i in [1] %}<td {% endfor %}{{ contact.attributes.x }}>", 35),
+    ],
+)
+def test_a_tag_closed_in_one_branch_cannot_leave_a_value_between_attributes(html, column):
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, column)
+    assert "a tag must open and close in the same branch" in error.message
+    with pytest.raises(InvalidContentError, match="a tag must open and close"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
+def test_an_unquoted_value_landing_between_attributes_in_another_branch_cannot_add_one():
+    html = "<td {% if contact.name %}title={% endif %}{{ contact.attributes.x }}>"
+    compiled = compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+    contact = TemplateContact("ana@shop.example", "", {"x": "x/onclick=alert(1) y"})
+    names = [name for _, name, _ in Attributes(render(compiled, contact).html).found]
+    assert len(names) == 1 and "onclick" not in names
+
+
+def test_an_unquoted_value_inside_an_if_around_its_attribute_is_encoded_not_refused():
+    html = '<img {% if contact.attributes.w %}width={{ contact.attributes.w }}{% endif %} alt="">'
+    assert validate(html).ok
+    page = rendered(html, w="600 onload=alert(1)")
+    assert Attributes(page).found == [("img", "width", "600 onload=alert(1)"), ("img", "alt", "")]
+
+
 # Ordinary templates: no filter is added, so they render as fast as before.
 
 
@@ -360,6 +390,8 @@ def test_a_quote_in_one_branch_cannot_leave_a_value_between_attributes(html, col
         '<a href="{{ unsubscribe_url }}">Unsubscribe</a> <a href={{ view_online_url }}>View</a>',
         '<img src="https://shop.example/p.png?c={{ contact.email|urlencode }}" alt="">',
         "{% for item in ['a', 'b'] %}<li data-i=\"{{ loop.index }}\">{{ item }}</li>{% endfor %}",
+        "{% if contact.name %}<b>{% else %}<i>{% endif %}{{ contact.name }}",
+        '{% if contact.name %}<td class="x"{% else %}<td{% endif %}>{{ contact.name }}</td>',
     ],
 )
 def test_an_ordinary_template_compiles_exactly_as_written(html):
