@@ -12,11 +12,16 @@ each printed value (`{{ … }}`) falls:
 - In an unquoted value (`<td width={{ … }}>`), autoescaping is not enough: a space, a tab or
   a `>`-less `=` lets contact data start attributes of its own (`100 onmouseover=alert(1)`).
   Each such value is wrapped in `{% filter edm_unquoted %}`, which writes whitespace, `=`,
-  `<`, `>`, `` ` ``, `'` and `"` as character references (OWASP's rule for unquoted values);
-  the browser decodes them back inside the value, so the attribute reads as before.
+  `<`, `>`, `` ` ``, `'`, `"` and `/` as character references (OWASP's rule for unquoted
+  values); the browser decodes them back inside the value, so the attribute reads as before.
 - Where an attribute name or a new attribute may start (`<td {{ … }}>`, `<td{{ … }}>`,
   `<td nowrap {{ … }}>`) or right after `<`, no escaping can make a value safe: it is
-  refused, by `guard_problems` (with its line and column) and by `guard_source`.
+  refused, by `guard_problems` (with its line and column) and by `guard_source`. A value
+  marked `|safe` is the author's choice and is let through.
+
+The source is read straight through, so the reading must hold in every branch: a quoted
+value that prints a value, and a tag, must open and close in the same branch of an
+`{% if %}` or `{% for %}` (`<td {% if a %}>{% endif %}{{ x }}>` is refused).
 
 An attribute that holds a URL (`href`, `src`, `action`, `srcset`…) and prints a value before
 its scheme is settled — at its start (`href="{{ contact.attributes.site }}"`) or after a
@@ -164,7 +169,7 @@ def guard_source(source: str, environment: Environment) -> str:
 
 def guard_problems(source: str, environment: Environment) -> list[GuardProblem]:
     """What `guard_source` refuses in a source that parses: values printed where an attribute
-    name may start, and URL values that open and close in different branches."""
+    name may start, and values or tags that open and close in different branches."""
     return _read(source, environment).problems
 
 
