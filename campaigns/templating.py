@@ -42,7 +42,7 @@ from campaigns.sandbox import (
     html_environment,
     text_environment,
 )
-from campaigns.url_guard import guard_source
+from campaigns.url_guard import guard_problems, guard_source
 
 __all__ = [
     "CompiledContent",
@@ -176,6 +176,8 @@ def validate(
         return Validation(errors=[Problem(1, None, _too_complex(exc))])
     lines = source.splitlines()
     errors = _forbidden_constructs(tree, lines)
+    if part in {Part.HTML, Part.LAYOUT}:  # what compiling would refuse, shown while typing
+        errors += [Problem(*found) for found in guard_problems(source, environment)]
     if part is Part.LAYOUT and len(_CONTENT_PRINT.findall(source)) != 1:
         errors.append(Problem(1, None, "a layout must print {{ content }} exactly once"))
     known = set(VARIABLES) | set(environment.globals)

@@ -1,4 +1,5 @@
-"""Contact data cannot put a `javascript:`, `vbscript:` or `data:` URL into a link or an image."""
+"""Contact data cannot add attributes to a tag, nor put a `javascript:`, `vbscript:` or `data:`
+URL into a link or an image."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from html.parser import HTMLParser
 import pytest
 
 from campaigns.sandbox import TemplateContact, html_environment
-from campaigns.templating import Content, InvalidContentError, compile_content, render
+from campaigns.templating import (
+    Content,
+    InvalidContentError,
+    Part,
+    Problem,
+    compile_content,
+    render,
+    validate,
+)
 from campaigns.url_guard import guard_source
 from delivery.message import CampaignMessage, Recipient, Sender, compile_message, render_recipient
 
@@ -182,3 +191,223 @@ def test_messages_built_for_sending_carry_the_neutralized_url():
     recipient = Recipient(1, 2, "eve@example.com", "Eve", {"site": "java\tscript:alert(1)"})
     html = render_recipient(compile_message(campaign), recipient).html
     assert Attributes(html).found == [("a", "href", "about:blank")]
+
+
+# Unquoted attribute values: autoescaping leaves spaces, so a value could end and start another.
+
+
+def test_a_space_in_an_unquoted_href_value_cannot_add_an_event_handler():
+    page = rendered(
+        "<a href={{ contact.attributes.site }}>x</a>", site="https://a onmouseover=alert(1)"
+    )
+    assert Attributes(page).found == [("a", "href", "https://a onmouseover=alert(1)")]
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "100 onclick=alert(1)",
+        "100\tonclick=alert(1)",
+        "100\nonclick=alert(1)",
+        "100\x0conclick=alert(1)",
+        "100\ronclick=alert(1)",
+        "100 style=background:url(https://tracker.example/)",
+    ],
+)
+def test_whitespace_in_an_unquoted_value_cannot_add_an_attribute(attack):
+    page = rendered('<td width={{ contact.attributes.w }} class="cell">x</td>', w=attack)
+    assert Attributes(page).found == [("td", "width", attack), ("td", "class", "cell")]
+
+
+def test_a_space_in_an_unquoted_value_inside_an_if_cannot_add_an_attribute():
+    html = "<td width={% if contact.name %}{{ contact.attributes.w }}{% else %}50{% endif %}>"
+    page = rendered(html, w="100 onclick=alert(1)")
+    assert Attributes(page).found == [("td", "width", "100 onclick=alert(1)")]
+
+
+def test_a_space_in_an_unquoted_value_marked_safe_cannot_add_an_attribute():
+    page = rendered("<td title={{ contact.attributes.t|safe }}>x</td>", t="a onclick=alert(1)")
+    assert Attributes(page).found == [("td", "title", "a onclick=alert(1)")]
+
+
+def test_an_unquoted_value_writes_what_could_end_it_as_character_references():
+    page = rendered("<td title={{ contact.attributes.t }}>", t="a b=c`d'e\"f<g>h")
+    # OWASP's rule for unquoted values; `<`, `>` and quotes were already escaped.
+    assert page == "<td title=a&#32;b&#61;c&#96;d&#39;e&#34;f&lt;g&gt;h>"
+    assert Attributes(page).found == [("td", "title", "a b=c`d'e\"f<g>h")]
+
+
+def test_a_statement_between_href_and_its_quote_does_not_hide_a_script_url():
+    html = '<a href={% if contact.name %}"{{ contact.attributes.site }}"{% else %}"#"{% endif %}>'
+    assert values(html, site="javascript:alert(1)") == {"href": "about:blank"}
+
+
+# Between attributes, or right after `<`, no escaping can help: the template is refused.
+
+
+@pytest.mark.parametrize(
+    ("html", "line", "column"),
+    [
+        ("<td {{ contact.attributes.x }}>", 1, 5),
+        ("<td{{ contact.attributes.x }}>", 1, 4),
+        ("<p>\n  <td nowrap {{ contact.attributes.x }}>", 2, 14),
+        ('<a href="#"{{ contact.attributes.x }}>', 1, 12),
+        ('<td data-{{ contact.attributes.x }}="1">', 1, 10),
+        ('<input {{ "checked" if contact.attributes.x }}>', 1, 8),
+        ("<td {{ contact.attributes.x|safe|trim }}>", 1, 5),
+        ("<td {% if contact.name %}{{ contact.attributes.x }}{% endif %}>", 1, 26),
+    ],
+)
+def test_a_value_printed_between_attributes_cannot_add_an_event_handler(html, line, column):
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (line, column)
+    assert 'put it inside a quoted attribute value, e.g. class="{{ … }}"' in error.message
+    with pytest.raises(InvalidContentError) as refused:
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+    assert refused.value.problems == {Part.HTML: [error]}
+
+
+@pytest.mark.parametrize(
+    ("html", "column"),
+    [
+        ("<p>a <{{ contact.attributes.x }}</p>", 7),
+        ("<p>a <{% if contact.name %}{{ contact.attributes.x }}{% endif %}</p>", 28),
+    ],
+)
+def test_a_value_printed_right_after_lt_cannot_open_a_tag_with_an_event_handler(html, column):
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, column)
+    assert "right after <" in error.message
+    with pytest.raises(InvalidContentError, match="right after <"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
+def test_a_value_printed_as_an_end_tag_name_is_refused_too():
+    # Browsers drop an end tag's attributes; the tag name alone can still reshape the message.
+    [error] = validate("<p>a</{{ contact.attributes.x }}></p>").errors
+    assert "right after <" in error.message
+
+
+def test_a_macro_called_between_attributes_cannot_add_an_event_handler():
+    html = (
+        "{% macro extra() %}{{ contact.attributes.x }}{% endmacro %}"
+        "<td {% call extra() %}{% endcall %}>"
+    )
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, 64)
+    with pytest.raises(InvalidContentError, match="quoted attribute value"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
+def test_a_value_marked_safe_between_attributes_is_the_authors_choice():
+    html = "<td {{ contact.attributes.x|safe }}>"
+    assert validate(html).ok
+    assert guard_source(html, html_environment()) is html
+    assert rendered(html, x='class="wide"') == '<td class="wide">'
+
+
+def test_the_layout_is_checked_too():
+    [error] = validate("<body {{ contact.attributes.x }}>{{ content }}</body>", Part.LAYOUT).errors
+    assert (error.line, error.column) == (1, 7)
+
+
+# A URL value spread over two branches is refused while typing, not only when sending.
+
+
+def test_a_url_value_that_spans_two_branches_is_reported_while_typing():
+    html = (
+        '<p>\n<a href="{% if contact.name %}{{ contact.attributes.site }}"{% else %}#"{% endif %}>'
+    )
+    assert validate(html).errors == [
+        Problem(
+            2,
+            10,
+            "the href= value must open and close in the same branch of an {% if %} or "
+            "{% for %}, so that the address can be checked",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "column"),
+    [
+        ('<td {% if contact.name %}title="{% endif %}{{ contact.attributes.x }}">', 33),
+        ('<td title="{{ contact.attributes.x }}{% if contact.name %}"{% endif %}>', 12),
+    ],
+)
+def test_a_quote_in_one_branch_cannot_leave_a_value_between_attributes(html, column):
+    # Read straight through the value looks quoted; in the other branch it is not.
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, column)
+    assert "title= value must open and close in the same branch" in error.message
+    with pytest.raises(InvalidContentError, match="title= value must open and close"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
+@pytest.mark.parametrize(
+    ("html", "column"),
+    [
+        ("<td {% if contact.name %}>{% endif %}{{ contact.attributes.x }}>", 38),
+        ("{% for i in [1] %}<td {% endfor %}{{ contact.attributes.x }}>", 35),
+    ],
+)
+def test_a_tag_closed_in_one_branch_cannot_leave_a_value_between_attributes(html, column):
+    [error] = validate(html).errors
+    assert (error.line, error.column) == (1, column)
+    assert "a tag must open and close in the same branch" in error.message
+    with pytest.raises(InvalidContentError, match="a tag must open and close"):
+        compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+
+
+def test_an_unquoted_value_landing_between_attributes_in_another_branch_cannot_add_one():
+    html = "<td {% if contact.name %}title={% endif %}{{ contact.attributes.x }}>"
+    compiled = compile_content(Content(subject="Hi", html=html), campaign_name="Spring")
+    contact = TemplateContact("ana@shop.example", "", {"x": "x/onclick=alert(1) y"})
+    names = [name for _, name, _ in Attributes(render(compiled, contact).html).found]
+    assert len(names) == 1 and "onclick" not in names
+
+
+def test_an_unquoted_value_inside_an_if_around_its_attribute_is_encoded_not_refused():
+    html = '<img {% if contact.attributes.w %}width={{ contact.attributes.w }}{% endif %} alt="">'
+    assert validate(html).ok
+    page = rendered(html, w="600 onload=alert(1)")
+    assert Attributes(page).found == [("img", "width", "600 onload=alert(1)"), ("img", "alt", "")]
+
+
+# Ordinary templates: no filter is added, so they render as fast as before.
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p class=\"{{ contact.attributes.tier }}\" title='{{ contact.name }}'>Hi</p>",
+        "<p>Hi {{ contact.name }}, {{ contact.attributes.city|default('there') }}!</p>",
+        '<input type="checkbox" {% if contact.attributes.vip %}checked{% endif %}>',
+        '<td {% if contact.attributes.vip %}class="gold"{% else %}class="plain"{% endif %}>',
+        '<td width=100 align=center {# fixed width: Outlook #} bgcolor="#fff">',
+        "<p>{{ contact.attributes.a }} < {{ contact.attributes.b }} <b>{{ campaign.name }}</b>",
+        "<!-- for {{ contact.email }} --><title>{{ campaign.name }}</title>",
+        '<a href="{{ unsubscribe_url }}">Unsubscribe</a> <a href={{ view_online_url }}>View</a>',
+        '<img src="https://shop.example/p.png?c={{ contact.email|urlencode }}" alt="">',
+        "{% for item in ['a', 'b'] %}<li data-i=\"{{ loop.index }}\">{{ item }}</li>{% endfor %}",
+        "{% if contact.name %}<b>{% else %}<i>{% endif %}{{ contact.name }}",
+        '{% if contact.name %}<td class="x"{% else %}<td{% endif %}>{{ contact.name }}</td>',
+    ],
+)
+def test_an_ordinary_template_compiles_exactly_as_written(html):
+    assert guard_source(html, html_environment()) is html
+    assert validate(html).ok
+
+
+def test_a_body_placed_in_a_layout_compiles_exactly_as_written():
+    layout = (
+        '<html><body style="margin:0">{{ content }}'
+        '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>'
+    )
+    body = '<p class="{{ contact.attributes.tier }}">Hi {{ contact.name }}</p>'
+    placed = layout.replace("{{ content }}", body)
+    assert guard_source(placed, html_environment()) is placed
+    assert validate(layout, Part.LAYOUT).ok and validate(body).ok
+    compiled = compile_content(Content(subject="Hi", html=body, layout=layout), campaign_name="S")
+    page = render(compiled, TemplateContact("ana@shop.example", "Ana", {"tier": "gold"})).html
+    assert '<p class="gold">Hi Ana</p>' in page
