@@ -157,7 +157,18 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"mismatches client ip",
         ),
     ),
-    (Reason.HOST_UNKNOWN, any_of(r"host or domain name not found", r"\bhost unknown")),
+    (
+        Reason.HOST_UNKNOWN,
+        any_of(
+            r"host or domain name not found",
+            r"\bhost unknown",
+            # Postfix's resolver answer for a name that does not exist (HOST_NOT_FOUND in
+            # dns_lookup.c); "try again" is its temporary TRY_AGAIN, left to networkerror below.
+            r"name service error for [^:]{1,120}: host not found(?!,? try again)",
+            # glibc's gai_strerror(EAI_NONAME), quoted by MTAs that resolve with getaddrinfo
+            r"name or service not known",
+        ),
+    ),
     (Reason.NETWORK_ERROR, any_of(r"name service error", r"host name lookup failure")),
     (
         Reason.USER_UNKNOWN,
@@ -187,6 +198,10 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"recipient not found",
             r"is not a known user",
             r"not our user",
+            r"no account by that name",
+            r"non-?existent (?:user|recipient|mailbox|address|account)",
+            r"badrcptto",
+            r"@[a-z0-9.-]+>? does not exist",
         ),
     ),
     (
@@ -456,9 +471,20 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
 ]
 
 
-# Wordings that say the mailbox does not exist whatever the SMTP stage (Google's, for one).
+# Wordings that say the mailbox does not exist whatever the SMTP stage or the status code:
+# each is written only by a recipient lookup, never by a content filter.
 SURELY_GONE = any_of(
     r"address couldn't be found",
+    # Microsoft's IIS, Exchange and Outlook.com refusal at RCPT TO (RFC 5321 4.2.2's 550 text)
+    r"requested action not taken: mailbox unavailable",
+    # qmail-local, vpopmail and qmail's chkuser and badrcptto patches
+    r"no mailbox here by that name",
+    r"no account by that name",
+    r"not a valid user here",
+    r"badrcptto",
+    r"non-?existent (?:user|recipient|mailbox|address|account)",
+    r"(?:user|mailbox|recipient|account|e-?mail address) (?:does not|doesn't) exist",
+    r"@[a-z0-9.-]+>? does not exist",
     r"the email account that you tried to reach does not exist",
     r"recipient (?:name )?is not recognized",
     r"mail\.local: unknown user",
@@ -466,6 +492,15 @@ SURELY_GONE = any_of(
     r"recipientnotfound|recipient not found by smtp address lookup",
     r"delivery error: dd this user doesn't have",
     r"adresse destinataire invalide",
+)
+
+# Recipient lookups that answer with a policy code, x.7.1 "delivery not authorized" (qmail's
+# badrcptto and validrcptto patches, "553 sorry, no such user (#5.7.1)"): the status says only
+# that the server refused, these words say the mailbox is not there.
+REFUSED_AS_ABSENT = any_of(
+    r"no such (?:user|recipient|mailbox)",
+    r"invalid (?:recipient|mailbox)",
+    r"not a valid (?:user|recipient|mailbox)",
 )
 
 
