@@ -51,7 +51,10 @@ def classify(finding: Finding) -> Classification:
     """The reason and hardness of one finding."""
     temporary = is_temporary(finding)
     reason = finding.reason or decide(finding)
-    return Classification(reason, is_hard(reason, temporary=temporary), temporary)
+    # A delay warning means the server still holds the message and will try again: whatever
+    # its last reply said, it has not given up on the address (RFC 3464 section 2.3.3).
+    hard = is_hard(reason, temporary=temporary) and finding.action != "delayed"
+    return Classification(reason, hard, temporary)
 
 
 def is_temporary(finding: Finding) -> bool:

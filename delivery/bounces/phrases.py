@@ -19,6 +19,16 @@ def any_of(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+# "The user does not exist", "the recipient does not exist", "no such mailbox", "the user has
+# not opened a mailbox" (QQ, NetEase, Sina, Aliyun) and "no such user", "mailbox not found"
+# (Yandex, Mail.ru) in the providers' own languages.
+CHINESE_RUSSIAN_ABSENT = (
+    r"(?:该)?(?:用户|收件人|收信人|邮箱|信箱|帐号|账号|账户|地址)(?:名)?(?:不存在|无效|未找到|找不到)"
+    r"|(?:该)?用户未开通|查无此(?:人|用户)"
+    r"|нет такого (?:пользователя|ящика|адреса)|(?:пользователь|адресат|ящик|адрес)"
+    r" (?:не найден|не существует)|такого (?:пользователя|ящика) нет"
+)
+
 PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
     (
         Reason.MAILBOX_FULL,
@@ -39,6 +49,9 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"is over (?:its|the|his|her) (?:storage )?(?:limit|quota)",
             r"storage quota exceeded",
             r"has exceeded (?:its|the|his|her|their) (?:storage|mailbox)",
+            # Chinese and Russian providers' own words: "mailbox space insufficient", "full"
+            r"(?:邮箱|信箱)?空间不足|(?:邮箱|信箱)(?:已满|满了|容量已满)",
+            r"(?:почтовый )?ящик (?:переполнен|заполнен)|превышен (?:размер|объ[её]м|квота)",
             r"too much mail data",
             r"mailbox has exceeded",
             r"user has (?:too many messages|exceeded)",
@@ -202,6 +215,9 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"non-?existent (?:user|recipient|mailbox|address|account)",
             r"badrcptto",
             r"@[a-z0-9.-]+>? does not exist",
+            r"(?:address|recipient|mailbox|user)[^.]{0,30} (?:couldn't|could not|can't|cannot) "
+            r"be found",
+            CHINESE_RUSSIAN_ABSENT,
         ),
     ),
     (
@@ -492,6 +508,8 @@ SURELY_GONE = any_of(
     r"recipientnotfound|recipient not found by smtp address lookup",
     r"delivery error: dd this user doesn't have",
     r"adresse destinataire invalide",
+    r"resolver\.adr\.recipnotfound",
+    CHINESE_RUSSIAN_ABSENT,
 )
 
 # Recipient lookups that answer with a policy code, x.7.1 "delivery not authorized" (qmail's

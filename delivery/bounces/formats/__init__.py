@@ -12,6 +12,7 @@ from delivery.bounces.formats import (
     google,
     microsoft,
     opensmtpd,
+    plaintext,
     postfix,
     qmail,
     sendmail,
@@ -20,5 +21,5 @@ from delivery.bounces.formats import (
 
 # Formats whose own text says more than the delivery-status part they may also carry.
 BEFORE_REPORT = [amazon, google, exim]
-# Formats without a usable delivery-status part.
-AFTER_REPORT = [qmail, dragonfly, opensmtpd, sendmail, postfix, microsoft, vendors]
+# Formats without a usable delivery-status part; plaintext, which reads any notice, comes last.
+AFTER_REPORT = [qmail, dragonfly, opensmtpd, sendmail, postfix, microsoft, vendors, plaintext]

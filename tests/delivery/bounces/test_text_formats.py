@@ -1,0 +1,352 @@
+"""Bounces with no delivery-status part, one test per MTA or provider format, each message
+written here from what that MTA's source, documentation or specification says it prints.
+
+The returned message in most of them was sent to a mailing list: the failed recipient must come
+from the notice, never from the returned message's To.
+"""
+
+from delivery.bounces import Kind, Reason, parse
+from tests.delivery.bounces.messages import dsn, plain
+
+LIST_ORIGINAL = (
+    "Return-Path: <bounces+42.abcdef@bounces.example.net>\n"
+    "From: News <news@example.net>\n"
+    "To: Members <members@lists.example.net>\n"
+    "Subject: Our April news\n"
+    "Message-ID: <campaign-7.delivery-42@example.net>\n"
+    "\n"
+    "Hello\n"
+)
+
+
+def recipients(report) -> dict:
+    assert report.kind is Kind.BOUNCE, report
+    return {r.address: r for r in report.recipients}
+
+
+def test_qmail_qsbmf_failure_names_the_failed_recipient_and_a_hard_unknown_user():
+    # QSBMF (cr.yp.to/proto/qsbmf.txt): "Hi. This is the" opens the body, then one paragraph
+    # per recipient starting "<address>:", then a break paragraph starting with "-".
+    report = parse(
+        plain(
+            "Hi. This is the qmail-send program at mx.example.org.\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+            "<kijitora@example.org>:\n"
+            "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+            "<neko@nowhere.example>:\n"
+            "Sorry, I couldn't find any host named nowhere.example. (#5.1.2)\n\n"
+            "--- Below this line is a copy of the message.\n\n" + LIST_ORIGINAL,
+            From="MAILER-DAEMON@mx.example.org",
+            Subject="failure notice",
+        )
+    )
+    found = recipients(report)
+    assert set(found) == {"kijitora@example.org", "neko@nowhere.example"}
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["neko@nowhere.example"].reason is Reason.HOST_UNKNOWN
+    assert all(r.hard for r in found.values())
+
+
+def test_qsbmf_from_a_program_other_than_qmail_send_is_read_by_its_paragraphs():
+    # The spec recognises QSBMF by "Hi. This is the" alone: other programs write it too.
+    report = parse(
+        plain(
+            "Hi. This is the deliver program at mail.example.org.\n"
+            "I could not deliver your message to the following addresses.\n\n"
+            "<kijitora@example.org>:\n"
+            "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+            "--- Below this line is a copy of the message.\n\n" + LIST_ORIGINAL,
+            From="Mail Delivery <deliver@mail.example.org>",
+            Subject="failure notice",
+        )
+    )
+    found = recipients(report)
+    assert report.format == "qmail"
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_sendmail_fatal_errors_list_without_a_transcript_returning_only_headers():
+    # savemail.c: the list of failed addresses with "(reason: ...)", then "Message header
+    # follows" when only the headers are returned.
+    report = parse(
+        plain(
+            "The original message was received at Thu, 29 Apr 2010 23:34:45 +0900\n"
+            "from localhost [127.0.0.1]\n\n"
+            "   ----- The following addresses had permanent fatal errors -----\n"
+            "<kijitora@example.org>\n"
+            "    (reason: 550 5.1.1 <kijitora@example.org>... User unknown)\n\n"
+            "   ----- Message header follows -----\n\n" + LIST_ORIGINAL.split("\n\n")[0],
+            From="Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
+            Subject="Returned mail: User unknown",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert report.original_message_id == "<campaign-7.delivery-42@example.net>"
+
+
+def test_sendmail_warning_of_transient_errors_is_temporary_and_never_hard():
+    report = parse(
+        plain(
+            "    **********************************************\n"
+            "    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+            "    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n"
+            "    **********************************************\n\n"
+            "The original message was received at Thu, 29 Apr 2010 23:34:45 +0900\n\n"
+            "   ----- The following addresses had transient non-fatal errors -----\n"
+            "<kijitora@example.org>\n\n"
+            "   ----- Transcript of session follows -----\n"
+            "<kijitora@example.org>... Deferred: Connection timed out with mx.example.org.\n"
+            "Warning: message still undelivered after 4 hours\n"
+            "Will keep trying until message is 5 days old\n",
+            From="Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
+            Subject="Warning: could not send message for past 4 hours",
+        )
+    )
+    found = recipients(report)["kijitora@example.org"]
+    assert found.temporary
+    assert not found.hard
+
+
+def test_exim_delay_warning_is_temporary_and_never_hard():
+    # Exim's warning_message text: "has not yet been delivered ... No action is required".
+    report = parse(
+        plain(
+            "This message was created automatically by mail delivery software.\n"
+            "A message that you sent has not yet been delivered to one or more of its\n"
+            "recipients after more than 24 hours on the queue on mx.example.net.\n\n"
+            "The message identifier is:     1aBcDe-000123-Fg\n"
+            "The subject of the message is: Our April news\n\n"
+            "The address to which the message has not yet been delivered is:\n\n"
+            "  kijitora@example.org\n"
+            "    Delay reason: SMTP error from remote mail server after RCPT "
+            "TO:<kijitora@example.org>:\n"
+            "    host mx.example.org [192.0.2.1]: 452 4.2.2 <kijitora@example.org>: Mailbox\n"
+            "    full\n\n"
+            "No action is required on your part. Delivery attempts will continue for\n"
+            "some time, and this warning may be repeated at intervals if the message\n"
+            "remains undelivered.\n",
+            From="Mail Delivery System <Mailer-Daemon@mx.example.net>",
+            Subject="Warning: message 1aBcDe-000123-Fg delayed 24 hours",
+        )
+    )
+    found = recipients(report)["kijitora@example.org"]
+    assert found.temporary and found.action == "delayed"
+    assert not found.hard
+
+
+def test_mail_ru_russian_exim_notice_without_failed_recipients_header():
+    report = parse(
+        plain(
+            "Это письмо создано автоматически сервером Mail.Ru,\n"
+            "отвечать на него не нужно.\n\n"
+            "К сожалению, Ваше письмо не может быть доставлено одному или нескольким\n"
+            "получателям:\n\n"
+            "  kijitora@example.org\n"
+            "    SMTP error from remote mail server after RCPT TO:<kijitora@example.org>:\n"
+            "    host mx.example.org [192.0.2.1]: 550 5.1.1 <kijitora@example.org>:\n"
+            "    User unknown\n\n"
+            "Рекомендуем Вам проверить корректность указания адресов получателей.\n\n"
+            "------ This is a copy of the message, including all the headers. ------\n\n"
+            + LIST_ORIGINAL,
+            From="Mail Delivery System <MAILER-DAEMON@corp.mail.ru>",
+            Subject="Mail failure.",
+            **{"Content-Type": "text/plain; charset=utf-8"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_yandex_no_such_user_under_a_policy_status_is_a_hard_unknown_user():
+    report = parse(
+        dsn(
+            "This is the mail system at host forward1.mail.yandex.net.",
+            [
+                "Final-Recipient: rfc822; kijitora@yandex.example\nAction: failed\n"
+                "Status: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 No such user!"
+            ],
+        )
+    )
+    found = recipients(report)["kijitora@yandex.example"]
+    assert found.reason is Reason.USER_UNKNOWN
+    assert found.hard
+
+
+def test_domino_notice_is_read_from_its_own_sentences_whoever_sends_it():
+    report = parse(
+        plain(
+            "Your message\n\n"
+            "  Subject: Our April news\n\n"
+            "was not delivered to:\n\n"
+            "  kijitora@example.org\n\n"
+            "because:\n\n"
+            "  User kijitora (kijitora@example.org) not listed in Domino Directory\n",
+            From="Mail Router <mailrouter@example.org>",
+            Subject="DELIVERY FAILURE: User kijitora (kijitora@example.org) not listed in "
+            "Domino Directory",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_groupwise_undeliverable_status_names_the_recipient_and_its_reason():
+    report = parse(
+        plain(
+            "The message that you sent was undeliverable to the following:\n"
+            "\tkijitora@example.org (user not found)\n\n"
+            "Possible Solutions:\n"
+            "   - Verify the address and try again.\n"
+            "   - Contact the recipient by other means.\n\n"
+            "----- Original message -----\n\n" + LIST_ORIGINAL,
+            From="GroupWise Internet Agent <gwia@gw.example.org>",
+            Subject="Message status - undeliverable",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_iplanet_messaging_server_text_report_ignores_the_echoed_to_header():
+    # Netscape/iPlanet/Sun Messaging Server quote the returned message's headers first.
+    report = parse(
+        plain(
+            "This report relates to a message you sent with the following header fields:\n\n"
+            "  Message-id: <campaign-7.delivery-42@example.net>\n"
+            "  Date: Thu, 29 Apr 2010 23:34:45 +0900\n"
+            "  From: News <news@example.net>\n"
+            "  To: Members <members@lists.example.net>\n"
+            "  Subject: Our April news\n\n"
+            "Your message cannot be delivered to the following recipients:\n\n"
+            "  Recipient address: kijitora@example.org\n"
+            "  Reason: Remote SMTP server has rejected address\n"
+            "  Diagnostic code: smtp;550 5.1.1 <kijitora@example.org>... User unknown\n"
+            "  Remote system: dns;mx.example.org (mx.example.org ESMTP)\n",
+            From="Internet Mail Delivery <postmaster@ims.example.net>",
+            Subject="Delivery Notification: Delivery has failed",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+
+
+def test_exchange_2007_text_only_ndr_names_the_recipient_not_the_list():
+    report = parse(
+        plain(
+            "Delivery has failed to these recipients or groups:\n\n"
+            "kijitora@example.org\n"
+            "The e-mail address you entered couldn't be found. Please check the recipient's "
+            "e-mail address and try to resend the message.\n\n"
+            "Diagnostic information for administrators:\n\n"
+            "Generating server: mail.example.org\n\n"
+            "kijitora@example.org\n"
+            "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"
+            "Original message headers:\n\n" + LIST_ORIGINAL,
+            From="Microsoft Outlook <postmaster@example.org>",
+            Subject="Undeliverable: Our April news",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_exchange_legacy_ndr_from_the_system_administrator():
+    report = parse(
+        plain(
+            "Your message\n\n"
+            "  To:      Members\n"
+            "  Subject: Our April news\n"
+            "  Sent:    Thu, 29 Apr 2010 23:34:45 +0900\n\n"
+            "did not reach the following recipient(s):\n\n"
+            "kijitora@example.org on Thu, 29 Apr 2010 23:34:46 +0900\n"
+            "    The recipient name is not recognized\n"
+            "    The MTS-ID of the original message is: c=us;a= ;p=example;l=EXCH0104291434\n"
+            "    MSEXCH:IMS:Example:Site:EXCH01 0 (000C05A6) Unknown Recipient\n",
+            From="System Administrator <admin@example.org>",
+            Subject="Undeliverable: Our April news",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+
+
+def test_netease_chinese_notice_says_the_user_does_not_exist():
+    report = parse(
+        plain(
+            "抱歉，您的邮件无法投递到以下收件人：\n\n"
+            "kijitora@example.org\n"
+            "退信原因：该用户不存在 (550 User not found: kijitora@example.org)\n\n"
+            "----- Original message -----\n\n" + LIST_ORIGINAL,
+            From="Postmaster <Postmaster@163.example>",
+            Subject="系统退信",
+            **{"Content-Type": "text/plain; charset=utf-8"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
+def test_qq_chinese_notice_of_a_full_mailbox_is_soft():
+    report = parse(
+        plain(
+            "很抱歉您的邮件没有发送成功。\n\n"
+            "收件人：kijitora@example.org\n"
+            "退信原因：收件人邮箱空间不足\n\n"
+            "----- Original message -----\n\n" + LIST_ORIGINAL,
+            From="PostMaster <PostMaster@qq.example>",
+            Subject="退信：Our April news",
+            **{"Content-Type": "text/plain; charset=utf-8"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.MAILBOX_FULL
+    assert not found["kijitora@example.org"].hard
+
+
+def test_bare_notice_naming_nobody_in_a_line_finds_the_recipient_in_its_prose():
+    report = parse(
+        plain(
+            "Your message to kijitora@example.org could not be delivered: the mailbox does not "
+            "exist.\n\n"
+            "For assistance, write to <help@example.org>.\n\n"
+            "----- Original message -----\n\n" + LIST_ORIGINAL,
+            From="Mail Delivery System <mailer@example.org>",
+            Subject="Undeliverable mail",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+
+
+def test_bounce_marked_auto_replied_from_a_robot_is_a_bounce_not_an_auto_reply():
+    report = parse(
+        plain(
+            "Your message could not be delivered to the following recipient:\n\n"
+            "  kijitora@example.org: No account by that name\n",
+            From="Mail Robot <robot@example.org>",
+            Subject="Undeliverable: Our April news",
+            **{"Auto-Submitted": "auto-replied"},
+        )
+    )
+    found = recipients(report)
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
