@@ -1,8 +1,9 @@
 """parse(raw) -> Report: which kind of message this is and what it says about each recipient.
 
 Order matters: complaint reports first (they are multipart/report too); the few MTA formats
-whose text says more than their RFC 3464 part; the RFC 3464 report; the text formats of other
-MTAs and providers; RFC 3834 auto-replies (bounces say "auto-replied" too, so they come after
+whose text says more than their RFC 3464 part; the RFC 3464 report; challenge-response
+messages (they read like bounces but only hold the message); the text formats of other MTAs
+and providers; RFC 3834 auto-replies (bounces say "auto-replied" too, so they come after
 every bounce reader); then a bounce forwarded inside another message; and last, for a failure
 report that names nobody, the recipients of the returned message.
 """
@@ -13,7 +14,17 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from delivery.bounces import addresses, arf, autoreply, commands, formats, mime, rfc3464, status
+from delivery.bounces import (
+    addresses,
+    arf,
+    autoreply,
+    challenge,
+    commands,
+    formats,
+    mime,
+    rfc3464,
+    status,
+)
 from delivery.bounces.classify import classify
 from delivery.bounces.formats import amazon, fallback
 from delivery.bounces.formats.common import failed_recipients
@@ -94,6 +105,8 @@ def read(message: Message, parts: Sections) -> tuple[Kind, str, list[Finding], s
         found = rfc3464.findings(report)
         if found:
             return Kind.BOUNCE, "rfc3464", found, None
+    if challenge.detect(message, parts):
+        return Kind.AUTOREPLY, "challenge", autoreply.replier(message), None
     for reader in formats.AFTER_REPORT:
         result = reader.read(message, parts)
         if result:

@@ -80,7 +80,7 @@ def read(message: Message, parts: Sections) -> Result | None:
         return None
     if rfc3464.has_inline_report("\n".join([parts.notice, *parts.attachments])):
         return None  # the delivery-status reader knows those fields better
-    if not is_failure_notice(message, parts.notice):
+    if not is_failure_notice(message, parts):
         return None
     if parts.original is not None and fallback.is_failure_report(parts.original):
         return None  # a notice about a bounce it returns: the parser reads the one inside
@@ -94,17 +94,26 @@ def read(message: Message, parts: Sections) -> Result | None:
     return bounce(findings)
 
 
-def is_failure_notice(message: Message, notice: str) -> bool:
-    """A mail system's notice with a failure subject or sentence, or any sender's notice with
-    both (Exchange's "System Administrator", providers' own robots) that is not a reply."""
+def is_failure_notice(message: Message, parts: Sections) -> bool:
+    """A mail system's notice with a failure subject or sentence, or a machine's notice with
+    both (providers' own robots, gateways) that is not a reply."""
     title = subject(message)
     if REPLY_SUBJECT.match(title):
         return False
-    said = bool(FAILURE_TEXT.search(notice))
+    said = bool(FAILURE_TEXT.search(parts.notice))
     titled = bool(FAILURE_SUBJECT.search(title))
     if DAEMON.search(sender(message)):
         return said or titled
-    return said and titled
+    return said and titled and (machine_sent(message) or parts.original is not None)
+
+
+def machine_sent(message: Message) -> bool:
+    """Signs that no person wrote it: the null reverse path that RFC 5321 section 4.5.5 gives
+    every notification, or an Auto-Submitted value other than "no" (RFC 3834 section 5)."""
+    if mime.header(message, "Return-Path").replace(" ", "") == "<>":
+        return True
+    auto = mime.header(message, "Auto-Submitted").strip().lower()
+    return bool(auto) and auto != "no"
 
 
 def own_addresses(message: Message, original: Message | None) -> set[str]:

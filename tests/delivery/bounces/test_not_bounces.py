@@ -88,3 +88,80 @@ def test_message_with_an_attached_ordinary_message_is_other():
 def test_empty_and_garbage_input_is_other():
     assert parse(b"").kind is Kind.OTHER
     assert parse(b"\x00\xff not a message at all").kind is Kind.OTHER
+
+
+def attached(headers: dict[str, str], text: str) -> bytes:
+    """A multipart/mixed message: text, then the returned original as message/rfc822."""
+    boundary = "HELD"
+    return raw(
+        {
+            **headers,
+            "MIME-Version": "1.0",
+            "Content-Type": f'multipart/mixed; boundary="{boundary}"',
+        },
+        f"--{boundary}\nContent-Type: text/plain\n\n{text}\n\n"
+        f"--{boundary}\nContent-Type: message/rfc822\n\n{ORIGINAL}\n--{boundary}--\n",
+    )
+
+
+def test_tmda_style_confirmation_request_is_an_auto_reply_not_a_bounce():
+    report = parse(
+        attached(
+            {
+                "From": "Kijitora <kijitora-confirm-1714.ab12cd@example.org>",
+                "To": "bounces+42.abcdef@bounces.example.net",
+                "Subject": "Please confirm your message",
+                "Auto-Submitted": "auto-replied",
+            },
+            "This message was created automatically by mail delivery software.\n\n"
+            "Your message attached below has not been delivered: it is being held until\n"
+            "you confirm that your address is real. Your e-mail address has not yet been\n"
+            "verified. To release your message for delivery, simply reply to this message.",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
+    assert all(not r.hard for r in report.recipients)
+
+
+def test_whitelist_request_from_an_anti_spam_service_is_an_auto_reply():
+    report = parse(
+        attached(
+            {
+                "From": "Guest List <notify@guestlist.example.com>",
+                "To": "bounces+42.abcdef@bounces.example.net",
+                "Subject": "Your message to kijitora@example.org is waiting",
+            },
+            "Hello,\n\nYour message to kijitora@example.org could not be delivered yet.\n"
+            "kijitora@example.org only accepts email from approved senders. Please click the "
+            "link below to request to be added to their guest list.",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
+
+
+def test_human_verification_challenge_from_a_mailer_daemon_lookalike_is_not_a_bounce():
+    report = parse(
+        plain(
+            "Undelivered: your message to kijitora@example.org is on hold.\n\n"
+            "Please verify you are a human by visiting the page below; your message will be "
+            "delivered once you do.\n",
+            From="Mail Delivery System <mailer@spamguard.example.com>",
+            Subject="Undeliverable: please verify your message",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
+
+
+def test_persons_message_about_a_failed_delivery_is_not_a_bounce():
+    report = parse(
+        raw(
+            {
+                "From": "Kijitora <kijitora@example.org>",
+                "To": "news@example.net",
+                "Subject": "Undeliverable mail?",
+            },
+            "Hi, my colleague says your newsletter could not be delivered to\n"
+            "neko@example.com last week. Could you check?\n",
+        )
+    )
+    assert report.kind is Kind.OTHER
