@@ -137,22 +137,38 @@ def reload(message: Message) -> Message:
 
 def repair(finding: Finding, message: Message, parts: Sections) -> Finding | None:
     """Fix a recipient the report mangled (a source route "@relay:user@host", a local part
-    without its domain, an empty local part) from the alias, X-Failed-Recipients or the
-    returned message's To; None when nothing names it reliably."""
+    without its domain, an empty local part) from the alias, X-Failed-Recipients, the notice's
+    one address with that local part, or the returned message's To when that is the same
+    mailbox; None when nothing names it reliably."""
     if is_plain_address(finding.address):
         return finding
     if finding.alias and is_plain_address(finding.alias):
         finding.address, finding.alias = finding.alias, finding.address
         return finding
+    local = mangled_local_part(finding.address)
+    to = addresses.from_header(mime.header(parts.original, "To")) if parts.original else []
     for candidates in (
         failed_recipients(message),
-        addresses.from_header(mime.header(parts.original, "To")) if parts.original else [],
+        [a for a in addresses.find_all(parts.notice) if local and same_mailbox(a, local)],
+        # The returned message's To is a list's address as often as the recipient's.
+        [a for a in to if same_mailbox(a, local)],
     ):
         if len(candidates) == 1:
             finding.alias = finding.alias or finding.address or None
             finding.address = candidates[0]
             return finding
     return None
+
+
+def mangled_local_part(address: str) -> str:
+    """The local part left in a mangled address ("@relay:user@host" -> "user", "user" ->
+    "user", "@example.org" -> "")."""
+    return address.rpartition(":")[2].partition("@")[0].strip("<> ").lower()
+
+
+def same_mailbox(address: str, local: str) -> bool:
+    """Whether a full address has that local part (any address when none is left)."""
+    return not local or address.rpartition("@")[0].lower() == local
 
 
 def is_plain_address(address: str | None) -> bool:

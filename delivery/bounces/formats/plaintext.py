@@ -15,7 +15,6 @@ import re
 from email.message import Message
 
 from delivery.bounces import addresses, mime, phrases, rfc3464, status
-from delivery.bounces.formats import fallback
 from delivery.bounces.formats.common import ALIAS, Result, bounce, sender, subject
 from delivery.bounces.mime import Sections
 from delivery.bounces.reasons import Reason
@@ -82,7 +81,7 @@ def read(message: Message, parts: Sections) -> Result | None:
         return None  # the delivery-status reader knows those fields better
     if not is_failure_notice(message, parts):
         return None
-    if parts.original is not None and fallback.is_failure_report(parts.original):
+    if parts.original is not None and is_returned_bounce(parts.original):
         return None  # a notice about a bounce it returns: the parser reads the one inside
     ours = own_addresses(message, parts.original)
     findings = named(parts.notice, ours)
@@ -105,6 +104,11 @@ def is_failure_notice(message: Message, parts: Sections) -> bool:
     if DAEMON.search(sender(message)):
         return said or titled
     return said and titled and (machine_sent(message) or parts.original is not None)
+
+
+def is_returned_bounce(original: Message) -> bool:
+    """Whether the returned message is itself a mail system's failure notice."""
+    return bool(DAEMON.search(sender(original)) and FAILURE_SUBJECT.search(subject(original)))
 
 
 def machine_sent(message: Message) -> bool:

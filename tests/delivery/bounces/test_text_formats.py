@@ -350,3 +350,30 @@ def test_bounce_marked_auto_replied_from_a_robot_is_a_bounce_not_an_auto_reply()
     found = recipients(report)
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
     assert found["kijitora@example.org"].hard
+
+
+def test_report_recipient_without_a_domain_is_completed_from_the_notice_not_the_list():
+    report = parse(
+        dsn(
+            "<kijitora@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 "
+            "<kijitora@example.org>: Recipient address rejected: User unknown (in reply to RCPT "
+            "TO command)",
+            ["Final-Recipient: rfc822; kijitora\nAction: failed\nStatus: 5.1.1"],
+            original=LIST_ORIGINAL,
+        )
+    )
+    assert list(recipients(report)) == ["kijitora@example.org"]
+
+
+def test_report_naming_nobody_in_its_fields_takes_the_address_its_text_names():
+    report = parse(
+        dsn(
+            "Your message to kijitora@example.org could not be delivered: the mailbox does "
+            "not exist.",
+            [],
+            original=LIST_ORIGINAL,
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
