@@ -30,6 +30,14 @@ CHINESE_RUSSIAN_ABSENT = (
 )
 
 PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
+    # NetEase (163.com, 126.com, yeah.net) names each refusal by a code of its own, listed in
+    # its help pages on SMTP errors: surer than the words and links around it.
+    (Reason.SPAM_DETECTED, any_of(r"\bdt:spm\b")),
+    (Reason.BLOCKED, any_of(r"\b(?:dt:rbl|hl:ihu|hl:ipb|hl:mep|hl:rep)\b")),
+    (Reason.TOO_MANY_CONN, any_of(r"\b(?:hl:icc|mi:dmc|rp:drc)\b")),
+    (Reason.SPEEDING, any_of(r"\b(?:hl:ifc|mi:stc|mi:sfq|rp:trc|rp:qrc)\b")),
+    (Reason.NO_RELAYING, any_of(r"\brp:frl\b")),
+    (Reason.AUTH_FAILURE, any_of(r"\bmi:(?:spf|dma)\b")),
     (
         Reason.MAILBOX_FULL,
         any_of(
@@ -85,6 +93,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"larger than (?:the )?(?:max|allowed)",
             r"message exceeds (?:the )?(?:local )?(?:size|maximum)",
             r"exceeds size limit",
+            r"mailsize limit",
+            r"邮件(?:大小)?(?:过大|太大|超过(?:大小)?限制|超出(?:大小)?限制)",
         ),
     ),
     (
@@ -108,6 +118,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"temporar(?:y|ily) locked",
             r"user is terminated",
             r"email address has been (?:disabled|suspended)",
+            r"(?:帐号|账号|账户|邮箱|信箱|用户)(?:已)?(?:被)?(?:冻结|停用|禁用|暂停使用|注销)",
+            r"(?:ящик|аккаунт|учетная запись|пользователь) (?:заблокирован|отключен)",
         ),
     ),
     (
@@ -226,6 +238,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"refused by (?:the )?recipient",
             r"domain filter",
             r"rejected by (?:the )?(?:recipient|user|domain) filter",
+            r"被(?:对方|收件人|收信人)?拒收",
             r"message filtered",
             r"\bfiltered\b",
         ),
@@ -263,6 +276,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"service refus",
             r"refused to talk to me",
             r"not accepting connections",
+            r"黑名单|черн(?:ый|ом) списк",
         ),
     ),
     (
@@ -290,6 +304,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"uribl",
             r"surbl",
             r"\bscore\b.*\bthreshold\b",
+            r"content denied",  # Tencent and Aliyun: "550 Mail content denied"
+            r"垃圾邮件|\bспам\b",
         ),
     ),
     (
@@ -327,6 +343,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"domain or user isn't in my list",
             r"(?:account or )?domain may not exist",
             r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist",
+            r"域名(?:不存在|无效|错误)|домен не существует",
         ),
     ),
     (
@@ -349,6 +366,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"throttl",
             r"exceeded (?:the )?(?:message )?rate",
             r"daily (?:relay |sending )?quota",
+            r"(?:发送|发信|收信)?频率(?:过快|过高|超限|受限|超过限制)",
         ),
     ),
     (
