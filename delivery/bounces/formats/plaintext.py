@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from delivery.bounces import addresses, mime, phrases, rfc3464, status
+from delivery.bounces import addresses, autoreply, mime, phrases, rfc3464, status
 from delivery.bounces.formats.common import ALIAS, Result, bounce, sender, subject
 from delivery.bounces.mime import Sections
 from delivery.bounces.reasons import Reason
@@ -25,20 +25,23 @@ NAME = "plaintext"
 ADDRESS = addresses.ADDRESS.pattern
 # Senders that are mail systems, by address or display name ("Mail Delivery System").
 DAEMON = re.compile(
-    r"mailer-daemon|mailer_daemon|mail-daemon|postmaster|mail delivery|mail administrator"
-    r"|system administrator|mdaemon|\bmailer@|邮件系统|系统管理员|почтов",
+    r"mailer-daemon|mailer_daemon|mail-daemon|mailer daemon|postmaster|mail delivery"
+    r"|delivery subsystem|mail administrator|system administrator|mail system|mail router"
+    r"|mdaemon|\bmailer@|邮件系统|系统管理员|почтов",
     re.I,
 )
 FAILURE_SUBJECT = re.compile(
     r"undeliver|returned mail|returned to sender|delivery (?:status|fail|notification|problem)"
-    r"|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
+    r"|failure notice|mail delivery failed|non-?deliver|could not be delivered|not delivered"
+    r"|could not send|delayed mail|delivery delay|not (?:yet )?been delivered"
     r"|delivery failure|message status|failed delivery|mail failure|bounced"
     r"|退信|退回|投递失败|发送失败|未送达|无法送达|не доставлен|недоставлен|возврат",
     re.I,
 )
 FAILURE_TEXT = re.compile(
     r"could ?n[o']t be delivered|was not delivered|were not delivered|not be delivered"
-    r"|cannot be delivered|was undeliverable|undeliverable to|unable to deliver"
+    r"|cannot be delivered|was undeliverable|undeliverable to|unable to deliver|could not send"
+    r"|not yet been delivered"
     r"|could not deliver|couldn't deliver|delivery (?:has )?failed|failed permanently"
     r"|permanent (?:fatal )?error|did not reach|cannot be reached|could not be reached"
     r"|delivery to the following|following (?:recipients?|address(?:es)?) (?:failed|had)"
@@ -79,12 +82,17 @@ def read(message: Message, parts: Sections) -> Result | None:
         return None
     if rfc3464.has_inline_report("\n".join([parts.notice, *parts.attachments])):
         return None  # the delivery-status reader knows those fields better
-    if not is_failure_notice(message, parts):
+    gone = says_gone(message, parts.notice)
+    if not gone and not is_failure_notice(message, parts):
         return None
     if parts.original is not None and is_returned_bounce(parts.original):
         return None  # a notice about a bounce it returns: the parser reads the one inside
     ours = own_addresses(message, parts.original)
     findings = named(parts.notice, ours)
+    if not findings and gone:
+        author = addresses.from_header(mime.header(message, "From"))
+        # the dead mailbox answering as itself: the one address ours would otherwise skip
+        findings = [Finding(address=a) for a in author if not addresses.is_daemon(a)]
     delayed = bool(DELAYED.search(subject(message)))
     for found in findings:
         if delayed:
@@ -104,6 +112,15 @@ def is_failure_notice(message: Message, parts: Sections) -> bool:
     if DAEMON.search(sender(message)):
         return said or titled
     return said and titled and (machine_sent(message) or parts.original is not None)
+
+
+def says_gone(message: Message, notice: str) -> bool:
+    """An automatic reply that says the mailbox is not there ("This address does not exist",
+    "no mailbox here by that name"): some servers answer a dead address with an auto-reply
+    instead of a bounce, and the address is as dead."""
+    if not (machine_sent(message) or autoreply.detect(message)):
+        return False
+    return bool(phrases.SURELY_GONE.search(phrases.normalize(notice)))
 
 
 def is_returned_bounce(original: Message) -> bool:
@@ -149,7 +166,8 @@ def named(notice: str, ours: set[str]) -> list[Finding]:
             return unique(found)
     prose = []
     for paragraph in PARAGRAPH_END.split(notice):
-        if not FAILURE_TEXT.search(" ".join(paragraph.split())):
+        said = " ".join(paragraph.split())
+        if not FAILURE_TEXT.search(said) and not phrases.SURELY_GONE.search(said.lower()):
             continue  # "for assistance, write to <help@...>" names no failed recipient
         for match in addresses.ADDRESS.finditer(paragraph):
             if candidate(match.group(), ours) and not ECHOED_HEADER.match(line(paragraph, match)):

@@ -377,3 +377,19 @@ def test_report_naming_nobody_in_its_fields_takes_the_address_its_text_names():
     found = recipients(report)
     assert list(found) == ["kijitora@example.org"]
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+
+
+def test_auto_reply_saying_the_mailbox_does_not_exist_is_a_hard_bounce():
+    report = parse(
+        plain(
+            "This is an automatic reply. The e-mail address kijitora@example.org does not "
+            "exist any more; your message has not been read.\n",
+            From="Kijitora <kijitora@example.org>",
+            Subject="Re: Our April news",
+            **{"Auto-Submitted": "auto-replied", "Return-Path": "<kijitora@example.org>"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
