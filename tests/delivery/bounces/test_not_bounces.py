@@ -139,14 +139,17 @@ def test_whitelist_request_from_an_anti_spam_service_is_an_auto_reply():
     assert report.kind is Kind.AUTOREPLY
 
 
-def test_human_verification_challenge_from_a_mailer_daemon_lookalike_is_not_a_bounce():
+def test_human_verification_challenge_from_a_mailer_daemon_is_not_a_bounce():
     report = parse(
-        plain(
+        attached(
+            {
+                "From": "MAILER-DAEMON@spamguard.example.com",
+                "To": "bounces+42.abcdef@bounces.example.net",
+                "Subject": "Undeliverable: please verify your message",
+            },
             "Undelivered: your message to kijitora@example.org is on hold.\n\n"
             "Please verify you are a human by visiting the page below; your message will be "
-            "delivered once you do.\n",
-            From="Mail Delivery System <mailer@spamguard.example.com>",
-            Subject="Undeliverable: please verify your message",
+            "delivered once you do.",
         )
     )
     assert report.kind is Kind.AUTOREPLY

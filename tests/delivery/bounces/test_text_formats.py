@@ -89,6 +89,25 @@ def test_sendmail_fatal_errors_list_without_a_transcript_returning_only_headers(
     assert report.original_message_id == "<campaign-7.delivery-42@example.net>"
 
 
+def test_sendmail_notice_from_a_renamed_daemon_names_the_listed_address_not_the_list():
+    # confMAILER_NAME renames the sender; the notice's own lines still name the recipient.
+    report = parse(
+        plain(
+            "The original message was received at Thu, 29 Apr 2010 23:34:45 +0900\n\n"
+            "   ----- The following addresses had permanent fatal errors -----\n"
+            "<kijitora@example.org>\n"
+            "    (reason: 550 5.1.1 <kijitora@example.org>... User unknown)\n\n"
+            "   ----- Original message follows -----\n\n" + LIST_ORIGINAL,
+            From="Mail Delivery Subsystem <mailsystem@mx.example.net>",
+            Subject="Returned mail: see transcript for details",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
+
+
 def test_sendmail_warning_of_transient_errors_is_temporary_and_never_hard():
     report = parse(
         plain(
