@@ -56,6 +56,13 @@ DELAYED = re.compile(
     r"|задерж",
     re.I,
 )
+# A notice's own words that the server still holds the message and keeps trying.
+STILL_TRYING = re.compile(
+    r"this is a warning (?:message )?only|(?:do not|don't) need to resend"
+    r"|will (?:keep|continue) (?:trying|to try)|delivery attempts will continue"
+    r"|still being retried|has not yet been delivered|仍在(?:重试|尝试)|будут продолжены",
+    re.I,
+)
 LABELLED = re.compile(
     rf"^[ \t]*(?:original |final |failed |intended |invalid )?"
     rf"(?:recipient(?:'s)?(?: address)?|rcpt(?: to)?|address|e-?mail address"
@@ -93,7 +100,7 @@ def read(message: Message, parts: Sections) -> Result | None:
         author = addresses.from_header(mime.header(message, "From"))
         # the dead mailbox answering as itself: the one address ours would otherwise skip
         findings = [Finding(address=a) for a in author if not addresses.is_daemon(a)]
-    delayed = bool(DELAYED.search(subject(message)))
+    delayed = bool(DELAYED.search(subject(message)) or STILL_TRYING.search(parts.notice))
     for found in findings:
         if delayed:
             found.action = "delayed"
@@ -105,7 +112,7 @@ def is_failure_notice(message: Message, parts: Sections) -> bool:
     """A mail system's notice with a failure subject or sentence, or a machine's notice with
     both (providers' own robots, gateways) that is not a reply."""
     title = subject(message)
-    if REPLY_SUBJECT.match(title):
+    if REPLY_SUBJECT.match(title) or autoreply.SUBJECT.match(title):
         return False
     said = bool(FAILURE_TEXT.search(parts.notice))
     titled = bool(FAILURE_SUBJECT.search(title))

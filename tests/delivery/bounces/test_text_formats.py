@@ -412,3 +412,39 @@ def test_auto_reply_saying_the_mailbox_does_not_exist_is_a_hard_bounce():
     assert list(found) == ["kijitora@example.org"]
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
     assert found["kijitora@example.org"].hard
+
+
+def test_postfix_plain_text_delay_warning_is_temporary_and_never_hard():
+    report = parse(
+        plain(
+            "This is the mail system at host mx.example.net.\n\n"
+            "####################################################################\n"
+            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
+            "####################################################################\n\n"
+            "Your message could not be delivered for more than 4 hour(s).\n"
+            "It will be retried until it is 5 day(s) old.\n\n"
+            "                   The mail system\n\n"
+            "<kijitora@example.org>: host mx.example.org[192.0.2.1] said: 450 4.1.1\n"
+            "    <kijitora@example.org>: Recipient address rejected: User unknown in local\n"
+            "    recipient table (in reply to RCPT TO command)\n",
+            Subject="Delayed Mail (still being retried)",
+        )
+    )
+    found = recipients(report)["kijitora@example.org"]
+    assert found.temporary and found.action == "delayed"
+    assert not found.hard
+
+
+def test_delay_notice_of_an_unknown_mta_is_temporary_and_never_hard():
+    report = parse(
+        plain(
+            "This is a warning message only. Your message has not yet been delivered to:\n\n"
+            "  kijitora@example.org: 450 4.1.1 User unknown\n\n"
+            "Delivery attempts will continue for 4 more days.\n",
+            From="Mail System <mailsys@example.org>",
+            Subject="Message not delivered yet",
+        )
+    )
+    found = recipients(report)["kijitora@example.org"]
+    assert found.action == "delayed"
+    assert not found.hard
