@@ -35,6 +35,11 @@ CHALLENGE = re.compile(
   | (?:message|e-?mail)\ (?:is|has\ been|will\ be)\ (?:being\ )?held\ (?:until|pending|because)
         [^.]{0,80}\b(?:verif|confirm|approv|whitelist|guest\ list)
   | to\ release\ your\ (?:original\ )?(?:message|e-?mail)
+  | complete\ the\ (?:verification|confirmation)\ process
+  | protect(?:ing)?\ (?:myself|me)\ from\ (?:receiving\ )?(?:junk|spam|unsolicited)
+  | (?:click|follow|visit|open)\b[^.]{0,60}\b(?:verify|confirm)\ (?:that\ )?
+        (?:you\b|your\ (?:e-?mail|address|message|identity))
+  | \bguest\ ?list\b
   | your\ (?:e-?mail\ )?address\ (?:has\ not|hasn't)\ (?:yet\ )?been\ (?:verified|confirmed)
   | \b(?:boxbe|spam\ ?arrest|mailblocks|tmda|choicemail)\b[^.]{0,120}
         \b(?:verif|confirm|guest\ list|approv|whitelist)

@@ -168,3 +168,19 @@ def test_persons_message_about_a_failed_delivery_is_not_a_bounce():
         )
     )
     assert report.kind is Kind.OTHER
+
+
+def test_spam_blocker_asking_to_complete_a_verification_is_an_auto_reply():
+    report = parse(
+        attached(
+            {
+                "From": "Kijitora <kijitora@example.org>",
+                "To": "bounces+42.abcdef@bounces.example.net",
+                "Subject": "Re: Our April news (verification needed)",
+            },
+            "I apologise for this automatic reply. I am protecting myself from receiving junk "
+            "mail: please follow the link below to complete the verification process. You only "
+            "have to do this once, and your message will then be delivered.",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY
