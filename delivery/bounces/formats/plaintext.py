@@ -43,7 +43,8 @@ FAILURE_TEXT = re.compile(
     r"|cannot be delivered|was undeliverable|undeliverable to|unable to deliver|could not send"
     r"|not yet been delivered"
     r"|could not deliver|couldn't deliver|delivery (?:has )?failed|failed permanently"
-    r"|permanent (?:fatal )?error|did not reach|cannot be reached|could not be reached"
+    r"|permanent (?:fatal )?error|fatal (?:delivery )?errors?|did not reach|cannot be reached"
+    r"|could not be reached"
     r"|delivery to the following|following (?:recipients?|address(?:es)?) (?:failed|had)"
     r"|无法投递|无法送达|投递失败|发送失败|没有发送成功|未能(?:成功)?(?:发送|送达|投递)|被退回"
     r"|не может быть доставлено|не удалось доставить|не было доставлено",
@@ -74,6 +75,9 @@ LABELLED = re.compile(
 LEADING = re.compile(
     rf"^[ \t]*[\"'<]?(?P<address>{ADDRESS})[\"'>]?(?P<rest>(?:[:(,.\[ \t].*)?)$", re.M
 )
+# An SMTP transcript's command for the recipient (MDaemon, InterScan, Domino's logs): the reply
+# follows it.
+TRANSCRIBED = re.compile(rf"\bRCPT TO:[ \t]*<?(?P<address>{ADDRESS})>?(?P<rest>.*)$", re.I | re.M)
 # Lines that quote the returned message's headers rather than name a failed recipient.
 ECHOED_HEADER = re.compile(
     r"^[ \t]*(?:from|to|cc|bcc|reply-to|sender|return-path|message-id|in-reply-to|references"
@@ -162,8 +166,9 @@ def from_value(value: str) -> list[str]:
 
 
 def named(notice: str, ours: set[str]) -> list[Finding]:
-    """Recipients by label, then by a leading address, then anywhere in the prose."""
-    for pattern in (LABELLED, LEADING):
+    """Recipients by label, by a leading address, by a transcript's RCPT TO, then anywhere in
+    the prose."""
+    for pattern in (LABELLED, LEADING, TRANSCRIBED):
         found = [
             finding(notice, m.group("address"), m.group("rest"), m.end())
             for m in pattern.finditer(notice)

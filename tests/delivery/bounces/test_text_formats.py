@@ -448,3 +448,44 @@ def test_delay_notice_of_an_unknown_mta_is_temporary_and_never_hard():
     found = recipients(report)["kijitora@example.org"]
     assert found.action == "delayed"
     assert not found.hard
+
+
+def test_mdaemon_session_transcript_names_the_recipient_of_the_refused_rcpt_to():
+    report = parse(
+        plain(
+            "The attached message had PERMANENT fatal delivery errors!\n\n"
+            "After one or more unsuccessful delivery attempts the attached message has been\n"
+            "removed from the mail queue on this server.\n\n"
+            "--- Session Transcript ---\n"
+            " Thu 2010-04-29 23:34:45: Attempting SMTP connection to [192.0.2.1 : 25]\n"
+            " Thu 2010-04-29 23:34:45: --> RCPT TO:<kijitora@example.org>\n"
+            " Thu 2010-04-29 23:34:45: <-- 550 5.1.1 <kijitora@example.org>... User unknown\n"
+            "--- End Transcript ---\n",
+            From="MDaemon@mx.example.net",
+            Subject="Permanent Delivery Failure",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+
+
+def test_outlook_client_ndr_with_a_quoted_recipient_cannot_be_reached():
+    report = parse(
+        plain(
+            "Your message did not reach some or all of the intended recipients.\n\n"
+            "      Subject:\tOur April news\n"
+            "      Sent:\t4/29/2010 11:34 PM\n\n"
+            "The following recipient(s) cannot be reached:\n\n"
+            "      'kijitora@example.org' on 4/29/2010 11:34 PM\n"
+            "            The e-mail account does not exist at the organization this message "
+            "was sent to.\n"
+            "            <mx.example.org #5.1.1 smtp;550 5.1.1 User unknown>\n",
+            From="System Administrator <postmaster@example.org>",
+            Subject="Undeliverable: Our April news",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
