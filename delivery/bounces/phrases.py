@@ -38,6 +38,13 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
     (Reason.SPEEDING, any_of(r"\b(?:hl:ifc|mi:stc|mi:sfq|rp:trc|rp:qrc)\b")),
     (Reason.NO_RELAYING, any_of(r"\brp:frl\b")),
     (Reason.AUTH_FAILURE, any_of(r"\bmi:(?:spf|dma)\b")),
+    # Tencent (QQ) words its refusals its own way and explains each on service.mail.qq.com:
+    # "mailbox unavailable or access denied" there means the sender is sending too often, not
+    # that the mailbox is gone, so it must come before the unknown-user wordings.
+    (Reason.SPEEDING, any_of(r"mailbox unavailable or access deni?n?ed")),
+    (Reason.SUSPEND, any_of(r"is a deactivated mailbox")),
+    (Reason.BLOCKED, any_of(r"suspected bounce attacks", r"suspected spam ip")),
+    (Reason.SPAM_DETECTED, any_of(r"spam is embedded in the email")),
     (
         Reason.MAILBOX_FULL,
         any_of(
@@ -45,7 +52,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"mailbox (?:size )?(?:limit )?exceeded",
             r"(?:disk|storage|mailbox|user|account) quota (?:exceeded|full)",
             r"over (?:the )?(?:allowed )?quota",
-            r"quota (?:exceeded|violation|full|limit)",
+            r"quota (?:exceed|violation|full|limit)",
             r"exceeds? (?:the )?(?:allowed|his|her|their)? ?(?:mailbox )?(?:size|quota|storage)",
             r"mailbox exceeds allowed size",
             r"mailfolder is full",
@@ -226,7 +233,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"no account by that name",
             r"non-?existent (?:user|recipient|mailbox|address|account)",
             r"badrcptto",
-            r"@[a-z0-9.-]+>? does not exist",
+            r"@[a-z0-9.-]+>?:? does not exist",
+            r"(?:user|recipient|mailbox|account) <?[^\s<>]+>? (?:does not|doesn't) exist",
             r"(?:address|recipient|mailbox|user)[^.]{0,30} (?:couldn't|could not|can't|cannot) "
             r"be found",
             CHINESE_RUSSIAN_ABSENT,
@@ -343,6 +351,9 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"domain or user isn't in my list",
             r"(?:account or )?domain may not exist",
             r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist",
+            # Exim's router and transport: the domain has no host to deliver to
+            r"all host address lookups failed permanently",
+            r"mx records point to non-?existent hosts",
             r"域名(?:不存在|无效|错误)|домен не существует",
         ),
     ),

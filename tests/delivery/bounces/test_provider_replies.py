@@ -47,12 +47,17 @@ def test_netease_mail_size_limit_is_a_message_too_big():
 
 
 def test_tencent_mailbox_not_found_is_a_hard_unknown_user():
-    for text in (
-        "Mailbox not found. http://service.mail.qq.example/detail/0/92",
-        "Mailbox unavailable or access denied",
-    ):
-        verdict = classify_reply(550, None, text, "RCPT")
-        assert verdict.reason is Reason.USER_UNKNOWN and verdict.hard, text
+    verdict = classify_reply(
+        550, None, "Mailbox not found. http://service.mail.qq.example/", "RCPT"
+    )
+    assert verdict.reason is Reason.USER_UNKNOWN and verdict.hard
+
+
+def test_tencent_mailbox_unavailable_or_access_denied_is_sending_too_often_not_a_dead_address():
+    # service.mail.qq.com explains it as a limit on the sender, unlike Microsoft's wording.
+    verdict = classify_reply(550, None, "Mailbox unavailable or access denied", "RCPT")
+    assert verdict.reason is Reason.SPEEDING
+    assert not verdict.hard
 
 
 def test_tencent_frequency_limits_are_about_our_connections_not_the_recipient():
