@@ -193,6 +193,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.HOST_UNKNOWN,
         any_of(
             r"host or domain name not found",
+            r"smtpsend\.dns\.nonexistentdomain",  # Exchange 2007 and later
             r"\bhost unknown",
             # Postfix's resolver answer for a name that does not exist (HOST_NOT_FOUND in
             # dns_lookup.c); "try again" is its temporary TRY_AGAIN, left to networkerror below.
@@ -231,6 +232,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"is not a known user",
             r"not our user",
             r"no account by that name",
+            r"resolver\.adr\.(?:ex)?recipnotfound",  # Exchange 2007 and later
             r"non-?existent (?:user|recipient|mailbox|address|account)",
             r"badrcptto",
             r"@[a-z0-9.-]+>?:? does not exist",
@@ -463,6 +465,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.EXPIRED,
         any_of(
             r"retry timeout exceeded",
+            r"\bqueue\.expired\b",  # Exchange 2007 and later
             r"delivery (?:time|period) (?:has )?expired",
             r"message expired",
             r"envelope expired",
@@ -537,7 +540,7 @@ SURELY_GONE = any_of(
     r"recipientnotfound|recipient not found by smtp address lookup",
     r"delivery error: dd this user doesn't have",
     r"adresse destinataire invalide",
-    r"resolver\.adr\.recipnotfound",
+    r"resolver\.adr\.(?:ex)?recipnotfound",
     CHINESE_RUSSIAN_ABSENT,
 )
 

@@ -35,6 +35,7 @@ FAILURE_SUBJECT = re.compile(
     r"|failure notice|mail delivery failed|non-?deliver|could not be delivered|not delivered"
     r"|could not send|delayed mail|delivery delay|not (?:yet )?been delivered"
     r"|delivery failure|message status|failed delivery|mail failure|bounced"
+    r"|non remis|non recapitabile|unzustellbar|no se puede entregar|onbestelbaar"
     r"|退信|退回|投递失败|发送失败|未送达|无法送达|не доставлен|недоставлен|возврат",
     re.I,
 )
@@ -46,6 +47,8 @@ FAILURE_TEXT = re.compile(
     r"|permanent (?:fatal )?error|fatal (?:delivery )?errors?|did not reach|cannot be reached"
     r"|could not be reached"
     r"|delivery to the following|following (?:recipients?|address(?:es)?) (?:failed|had)"
+    r"|[ée]chec de (?:la )?remise|konnte nicht zugestellt werden|no se (?:pudo|puede) entregar"
+    r"|non (?:è stato possibile|può essere) recapitat"
     r"|无法投递|无法送达|投递失败|发送失败|没有发送成功|未能(?:成功)?(?:发送|送达|投递)|被退回"
     r"|не может быть доставлено|не удалось доставить|не было доставлено",
     re.I,

@@ -489,3 +489,22 @@ def test_outlook_client_ndr_with_a_quoted_recipient_cannot_be_reached():
     assert list(found) == ["kijitora@example.org"]
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
     assert found["kijitora@example.org"].hard
+
+
+def test_french_exchange_ndr_without_a_report_part_names_its_recipient():
+    report = parse(
+        plain(
+            "Échec de remise aux destinataires ou groupes suivants :\n\n"
+            "kijitora@example.org\n\n"
+            "Informations de diagnostic pour les administrateurs :\n\n"
+            "kijitora@example.org\n"
+            "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n",
+            From="Microsoft Outlook <postmaster@example.fr>",
+            Subject="Non remis : Our April news",
+            **{"Content-Type": "text/plain; charset=utf-8"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
