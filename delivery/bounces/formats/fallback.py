@@ -25,7 +25,7 @@ FAILURE_SUBJECT = re.compile(
 
 def read(message: Message, parts: Sections) -> Result | None:
     """The returned message's recipients, when this is surely a failure report naming none."""
-    if not is_failure_report(message):
+    if not is_failure_report(message) or plaintext.SUCCESS.search(subject(message)):
         return None
     named = [Finding(address=a) for a in failed_recipients(message)]
     if not named:

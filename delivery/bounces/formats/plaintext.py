@@ -3,10 +3,10 @@ Exchange 2007's text-only NDRs, providers' own wordings in English, Chinese or R
 not yet seen): the recipients the notice itself names.
 
 The returned message's headers are never asked here: its To is often a mailing list, its From
-is our own sender. A notice names the failed recipient in one of three ways, tried in order: a
+is our own sender. A notice names the failed recipient in one of four ways, tried in order: a
 label ("Recipient address: x", "收件人：x"); a line that starts with the address ("<x>: 550 ...",
-"x (user not found)", "  x"); or, last, an address in the prose ("Your mail to x could not be
-delivered").
+"x (user not found)", "  x"); a transcript's "RCPT TO:<x>"; or, last, an address in a sentence
+about the failure ("Your mail to x could not be delivered").
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ FAILURE_SUBJECT = re.compile(
     r"undeliver|returned mail|returned to sender|delivery (?:status|fail|notification|problem)"
     r"|failure notice|mail delivery failed|non-?deliver|could not be delivered|not delivered"
     r"|could not send|delayed mail|delivery delay|not (?:yet )?been delivered"
-    r"|delivery failure|message status|failed delivery|mail failure|bounced"
+    r"|delivery failure|failed delivery|mail failure|bounced"
     r"|non remis|non recapitabile|unzustellbar|no se puede entregar|onbestelbaar"
     r"|退信|退回|投递失败|发送失败|未送达|无法送达|не доставлен|недоставлен|возврат",
     re.I,
@@ -51,6 +51,12 @@ FAILURE_TEXT = re.compile(
     r"|non (?:è stato possibile|può essere) recapitat"
     r"|无法投递|无法送达|投递失败|发送失败|没有发送成功|未能(?:成功)?(?:发送|送达|投递)|被退回"
     r"|не может быть доставлено|не удалось доставить|не было доставлено",
+    re.I,
+)
+# Success notices in plain text (a DSN's "(Success)" or "(Relay)" without its report part).
+SUCCESS = re.compile(
+    r"\((?:success|relay(?:ed)?|delivered)\)|(?:was|been) (?:successfully )?delivered to"
+    r"|delivered successfully|delivery (?:was )?successful|已成功(?:投递|送达)",
     re.I,
 )
 # Replies, forwards and delay warnings say "undeliverable" as well; only a warning is temporary.
@@ -119,7 +125,7 @@ def is_failure_notice(message: Message, parts: Sections) -> bool:
     """A mail system's notice with a failure subject or sentence, or a machine's notice with
     both (providers' own robots, gateways) that is not a reply."""
     title = subject(message)
-    if REPLY_SUBJECT.match(title) or autoreply.SUBJECT.match(title):
+    if REPLY_SUBJECT.match(title) or autoreply.SUBJECT.match(title) or SUCCESS.search(title):
         return False
     said = bool(FAILURE_TEXT.search(parts.notice))
     titled = bool(FAILURE_SUBJECT.search(title))

@@ -184,3 +184,16 @@ def test_spam_blocker_asking_to_complete_a_verification_is_an_auto_reply():
         )
     )
     assert report.kind is Kind.AUTOREPLY
+
+
+def test_plain_text_success_notice_from_a_mail_system_is_not_a_bounce():
+    report = parse(
+        plain(
+            "This is an automatically generated Delivery Status Notification.\n\n"
+            "Your message has been successfully delivered to the following recipients:\n\n"
+            "       kijitora@example.org\n",
+            From="postmaster@example.org",
+            Subject="Delivery Status Notification (Success)",
+        )
+    )
+    assert report.kind is not Kind.BOUNCE
