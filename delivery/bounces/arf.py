@@ -21,11 +21,14 @@ INLINE_FEEDBACK = re.compile(r"^Feedback-Type:\s*([\w-]+)", re.I | re.M)
 FEEDBACK_SENDER = re.compile(
     r"^(?:fbl|feedback|feedback-?loop|abuse|abuse-?reports?|complaints?|spam-?reports?"
     r"|report-?spam|scomp|jmrp|junk-?reports?)(?:[-+.][\w.-]*)?@"
-    r"|@(?:fbl|feedback|feedbackloop|abuse)\.",
+    r"|@(?:fbl|feedback|feedbackloop|abuse)\."
+    r"|@(?:[\w-]+\.)*spamcop\.net$",  # SpamCop mails its users' reports from reports.spamcop.net
     re.I,
 )
 COMPLAINT_WORDS = re.compile(
     r"complain|abuse report|spam report|feedback loop|reported (?:as|this) (?:spam|junk)"
+    r"|\btos notification|terms of service"  # AOL's "Client TOS Notification" before ARF
+    r"|\bspamcop\b"
     r"|marked (?:as|it as) (?:spam|junk)|(?:is|as) (?:spam|junk)\b|投诉|举报|垃圾邮件|жалоб|спам",
     re.I,
 )

@@ -143,3 +143,31 @@ def test_message_attached_by_a_person_is_not_a_complaint():
         )
     )
     assert report.kind is not Kind.COMPLAINT
+
+
+def test_complaint_forward_with_the_message_inline_is_a_complaint():
+    report = parse(
+        raw(
+            {
+                "From": "scomp@aol.example.com",
+                "To": "fbl@example.net",
+                "Subject": "Client TOS Notification",
+            },
+            "The following message was received by one of our members and reported as spam.\n\n"
+            "---------- Forwarded message ----------\n" + ORIGINAL,
+        )
+    )
+    assert report.kind is Kind.COMPLAINT
+    assert [r.address for r in report.recipients] == ["kijitora@example.org"]
+
+
+def test_spamcop_report_is_a_complaint():
+    report = parse(
+        forwarded(
+            "SpamCop <1234567@reports.spamcop.net>",
+            "[SpamCop (http://example.net/) id:1234567]Our April news",
+            "- SpamCop - This message is brief for your comfort. Please follow links for "
+            "details. Spam received from 192.0.2.1.",
+        )
+    )
+    assert report.kind is Kind.COMPLAINT
