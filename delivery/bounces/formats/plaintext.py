@@ -90,10 +90,17 @@ TRANSCRIBED = re.compile(rf"\bRCPT TO:[ \t]*<?(?P<address>{ADDRESS})>?(?P<rest>.
 # Lines that quote the returned message's headers rather than name a failed recipient.
 ECHOED_HEADER = re.compile(
     r"^[ \t]*(?:from|to|cc|bcc|reply-to|sender|return-path|message-id|in-reply-to|references"
-    r"|received|subject|date|发件人|收件人信息|отправитель)[ \t]*[:：]",
+    r"|received|subject|date|delivered-to|envelope-to|errors-to|x-[\w-]+|list-[\w-]+"
+    r"|发件人|收件人信息|отправитель)[ \t]*[:：]",
     re.I,
 )
 PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
+# The words just before an address that make it the one a message was sent to.
+ADDRESSED = re.compile(
+    r"(?:\bto|\bfor|recipients?|addressee|收件人|收信人|发送到|发给|получател\w*|адресат\w*)"
+    r"\W{0,3}$",
+    re.I,
+)
 
 
 def read(message: Message, parts: Sections) -> Result | None:
@@ -185,7 +192,7 @@ def named(notice: str, ours: set[str]) -> list[Finding]:
         ]
         if found:
             return unique(found)
-    prose = []
+    prose: list[tuple[bool, Finding]] = []
     for paragraph in PARAGRAPH_END.split(notice):
         said = " ".join(paragraph.split())
         if not FAILURE_TEXT.search(said) and not phrases.SURELY_GONE.search(said.lower()):
@@ -193,8 +200,14 @@ def named(notice: str, ours: set[str]) -> list[Finding]:
         for match in addresses.ADDRESS.finditer(paragraph):
             if candidate(match.group(), ours) and not ECHOED_HEADER.match(line(paragraph, match)):
                 address = addresses.normalize(addresses.clean_local(match.group()))
-                prose.append(Finding(address=address))
-    return unique(prose)
+                addressed = bool(
+                    ADDRESSED.search(paragraph[max(0, match.start() - 24) : match.start()])
+                )
+                prose.append((addressed, Finding(address=address)))
+    # "Your message from x to y could not be delivered": the address it was sent to, when the
+    # sentence says which one that is.
+    addressed_to = [f for addressed, f in prose if addressed]
+    return unique(addressed_to or [f for _, f in prose])
 
 
 def candidate(address: str, ours: set[str]) -> bool:

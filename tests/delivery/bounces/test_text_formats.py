@@ -508,3 +508,15 @@ def test_french_exchange_ndr_without_a_report_part_names_its_recipient():
     assert list(found) == ["kijitora@example.org"]
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
     assert found["kijitora@example.org"].hard
+
+
+def test_prose_naming_sender_and_recipient_takes_the_address_the_message_was_sent_to():
+    report = parse(
+        plain(
+            "Your message from news-desk@example.net to kijitora@example.org could not be "
+            "delivered. The mailbox does not exist.\n",
+            From="Mail Delivery System <mailer@example.org>",
+            Subject="Undeliverable mail",
+        )
+    )
+    assert list(recipients(report)) == ["kijitora@example.org"]
