@@ -23,7 +23,8 @@ def any_of(*patterns: str) -> re.Pattern[str]:
 # not opened a mailbox" (QQ, NetEase, Sina, Aliyun) and "no such user", "mailbox not found"
 # (Yandex, Mail.ru) in the providers' own languages.
 CHINESE_RUSSIAN_ABSENT = (
-    r"(?:该)?(?:用户|收件人|收信人|邮箱|信箱|帐号|账号|账户|地址)(?:名)?(?:不存在|无效|未找到|找不到)"
+    # 地址 ("address") only after 收件人/收信人 ("recipient"): 发件人地址无效 is the sender's.
+    r"(?:该)?(?:用户|收件人|收信人|邮箱|信箱|帐号|账号|账户)(?:地址|名)?(?:不存在|无效|未找到|找不到)"
     r"|(?:该)?用户未开通|查无此(?:人|用户)"
     r"|нет такого (?:пользователя|ящика|адреса)|(?:пользователь|адресат|ящик|адрес)"
     r" (?:не найден|не существует)|такого (?:пользователя|ящика) нет"
@@ -532,7 +533,9 @@ SURELY_GONE = any_of(
     r"badrcptto",
     r"non-?existent (?:user|recipient|mailbox|address|account)",
     r"(?:user|mailbox|recipient|account|e-?mail address) (?:does not|doesn't) exist",
-    r"@[a-z0-9.-]+>? does not exist",
+    r"(?:user|recipient|mailbox|account) <?[^\s<>]+>? (?:does not|doesn't) exist",
+    r"@[a-z0-9.-]+>?:? does not exist",
+    r"(?:address|recipient|mailbox|user)[^.]{0,30} (?:couldn't|could not|can't|cannot) be found",
     r"the email account that you tried to reach does not exist",
     r"recipient (?:name )?is not recognized",
     r"mail\.local: unknown user",

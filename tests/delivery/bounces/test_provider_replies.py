@@ -115,3 +115,9 @@ def test_russian_providers_replies_name_their_reason(text, reason, hard):
     verdict = classify_reply(550, None, text, "RCPT")
     assert verdict.reason is reason
     assert verdict.hard is hard
+
+
+def test_chinese_words_about_an_invalid_sender_address_never_make_the_recipient_hard():
+    verdict = classify_reply(550, None, "发件人地址无效")  # "the sender's address is invalid"
+    assert verdict.reason is not Reason.USER_UNKNOWN
+    assert not verdict.hard
