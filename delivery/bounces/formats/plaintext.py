@@ -74,15 +74,15 @@ STILL_TRYING = re.compile(
     re.I,
 )
 LABELLED = re.compile(
-    rf"^[ \t]*(?:original |final |failed |intended |invalid )?"
-    rf"(?:recipient(?:'s)?(?: address)?|rcpt(?: to)?|address|e-?mail address"
+    rf"^[ \t]*(?:original |final |failed |intended |invalid |unknown |undeliverable |rejected )?"
+    rf"(?:recipient(?:'s)?(?: address)?|rcpt(?: to)?|address|e-?mail address|undeliverable to"
     rf"|收件人(?:地址)?|收信人(?:地址)?|получатель|адресат|адрес)"
     rf"[ \t]*[:：][ \t]*<?(?P<address>{ADDRESS})>?(?P<rest>.*)$",
     re.I | re.M,
 )
 # A line that starts with an address, then nothing, a colon, a bracket or the reason.
 LEADING = re.compile(
-    rf"^[ \t]*[\"'<]?(?P<address>{ADDRESS})[\"'>]?(?P<rest>(?:[:(,.\[ \t].*)?)$", re.M
+    rf"^[ \t]*[\"'<]?(?P<address>{ADDRESS})[\"'>]?(?P<rest>(?:[:(,.\[<; \t].*)?)$", re.M
 )
 # An SMTP transcript's command for the recipient (MDaemon, InterScan, Domino's logs): the reply
 # follows it.

@@ -520,3 +520,24 @@ def test_prose_naming_sender_and_recipient_takes_the_address_the_message_was_sen
         )
     )
     assert list(recipients(report)) == ["kijitora@example.org"]
+
+
+def test_html_only_ndr_with_a_mailto_link_names_the_recipient():
+    body = (
+        "<html><body><p>Delivery has failed to these recipients or groups:</p>"
+        '<p>kijitora@example.org<a href="mailto:kijitora@example.org">'
+        "&lt;mailto:kijitora@example.org&gt;</a><br>"
+        "The e-mail address you entered couldn't be found.</p></body></html>"
+    )
+    report = parse(
+        plain(
+            body,
+            From="Microsoft Outlook <postmaster@example.org>",
+            Subject="Undeliverable: Our April news",
+            **{"Content-Type": "text/html; charset=utf-8"},
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
+    assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
+    assert found["kijitora@example.org"].hard
