@@ -116,6 +116,11 @@ def read(message: Message, parts: Sections) -> Result | None:
         return None  # a notice about a bounce it returns: the parser reads the one inside
     ours = own_addresses(message, parts.original)
     findings = named(parts.notice, ours)
+    if not findings:
+        # "Undeliverable: kijitora@example.org", Domino's "DELIVERY FAILURE: User x (address)
+        # not listed...": some notices name the recipient only in their subject.
+        titled = addresses.find_all(subject(message))
+        findings = [Finding(address=a) for a in titled if candidate(a, ours)]
     if not findings and gone:
         author = addresses.from_header(mime.header(message, "From"))
         # the dead mailbox answering as itself: the one address ours would otherwise skip

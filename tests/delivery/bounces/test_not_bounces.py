@@ -197,3 +197,29 @@ def test_plain_text_success_notice_from_a_mail_system_is_not_a_bounce():
         )
     )
     assert report.kind is not Kind.BOUNCE
+
+
+def test_russian_and_dutch_auto_reply_subjects_are_auto_replies():
+    # "Автоответ: Our April news", encoded as RFC 2047 requires
+    for title in (
+        "=?utf-8?b?0JDQstGC0L7QvtGC0LLQtdGCOiBPdXIgQXByaWwgbmV3cw==?=",
+        "Automatisch antwoord: Our April news",
+    ):
+        report = parse(
+            raw(
+                {"From": "Kijitora <kijitora@example.org>", "Subject": title},
+                "I am away until May 5th.",
+            )
+        )
+        assert report.kind is Kind.AUTOREPLY, title
+
+
+def test_auto_reply_with_a_raw_utf8_chinese_subject_is_an_auto_reply():
+    # RFC 6532 (and many Chinese servers before it) send headers in raw UTF-8.
+    report = parse(
+        raw(
+            {"From": "Kijitora <kijitora@example.org>", "Subject": "自动回复: Our April news"},
+            "我目前不在办公室。",
+        )
+    )
+    assert report.kind is Kind.AUTOREPLY

@@ -541,3 +541,16 @@ def test_html_only_ndr_with_a_mailto_link_names_the_recipient():
     assert list(found) == ["kijitora@example.org"]
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
     assert found["kijitora@example.org"].hard
+
+
+def test_notice_naming_the_recipient_only_in_its_subject():
+    report = parse(
+        plain(
+            "Your message could not be delivered. The mailbox does not exist on this server.\n\n"
+            "----- Original message -----\n\n" + LIST_ORIGINAL,
+            From="Mail Delivery System <mailer@example.org>",
+            Subject="Undeliverable: kijitora@example.org",
+        )
+    )
+    found = recipients(report)
+    assert list(found) == ["kijitora@example.org"]
