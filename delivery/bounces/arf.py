@@ -17,10 +17,11 @@ APPLE_UNSUBSCRIBE = re.compile(r"Apple Mail sent this email to unsubscribe from 
 INLINE_FEEDBACK = re.compile(r"^Feedback-Type:\s*([\w-]+)", re.I | re.M)
 # Feedback loops older than RFC 5965, or that never adopted it, forward the complained-about
 # message as an attachment from their feedback address ("fbl@", "feedback@", "abuse@",
-# AOL's "scomp@", Hotmail's JMRP) with a line of prose and no report part.
+# AOL's "scomp@", Hotmail's "staff@hotmail.com") with a line of prose and no report part.
 FEEDBACK_SENDER = re.compile(
     r"^(?:fbl|feedback|feedback-?loop|abuse|abuse-?reports?|complaints?|spam-?reports?"
-    r"|report-?spam|scomp|jmrp|junk-?reports?)(?:[-+.][\w.-]*)?@"
+    r"|report-?spam|scomp|junk-?reports?)(?:[-+.][\w.-]*)?@"
+    r"|^staff@hotmail\.com$"
     r"|@(?:fbl|feedback|feedbackloop|abuse)\."
     r"|@(?:[\w-]+\.)*spamcop\.net$",  # SpamCop mails its users' reports from reports.spamcop.net
     re.I,

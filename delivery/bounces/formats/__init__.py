@@ -2,7 +2,8 @@
 
 Each module has NAME and read(message, sections) -> Result | None; None means "not mine".
 Each must recognise its own format by something specific (a sender, a subject, a marker
-line) before reading it.
+line) before reading it; plaintext, last, reads any mail system's failure notice by the
+recipients it names.
 """
 
 from delivery.bounces.formats import (
