@@ -68,7 +68,7 @@ def test_qsbmf_from_a_program_other_than_qmail_send_is_read_by_its_paragraphs():
     assert found["kijitora@example.org"].hard
 
 
-def test_sendmail_fatal_errors_list_without_a_transcript_returning_only_headers():
+def test_sendmail_fatal_errors_list_without_a_transcript_names_the_listed_address():
     # savemail.c: the list of failed addresses with "(reason: ...)", then "Message header
     # follows" when only the headers are returned.
     report = parse(
@@ -158,7 +158,7 @@ def test_exim_delay_warning_is_temporary_and_never_hard():
     assert not found.hard
 
 
-def test_mail_ru_russian_exim_notice_without_failed_recipients_header():
+def test_mail_ru_russian_exim_notice_names_its_recipient_without_x_failed_recipients():
     report = parse(
         plain(
             "Это письмо создано автоматически сервером Mail.Ru,\n"
@@ -283,7 +283,7 @@ def test_exchange_2007_text_only_ndr_names_the_recipient_not_the_list():
     assert found["kijitora@example.org"].hard
 
 
-def test_exchange_legacy_ndr_from_the_system_administrator():
+def test_exchange_legacy_ndr_from_the_system_administrator_is_an_unknown_user():
     report = parse(
         plain(
             "Your message\n\n"
@@ -304,7 +304,7 @@ def test_exchange_legacy_ndr_from_the_system_administrator():
     assert found["kijitora@example.org"].reason is Reason.USER_UNKNOWN
 
 
-def test_netease_chinese_notice_says_the_user_does_not_exist():
+def test_netease_chinese_notice_that_the_user_does_not_exist_is_a_hard_unknown_user():
     report = parse(
         plain(
             "抱歉，您的邮件无法投递到以下收件人：\n\n"
@@ -543,7 +543,7 @@ def test_html_only_ndr_with_a_mailto_link_names_the_recipient():
     assert found["kijitora@example.org"].hard
 
 
-def test_notice_naming_the_recipient_only_in_its_subject():
+def test_notice_naming_the_recipient_only_in_its_subject_is_read_from_the_subject():
     report = parse(
         plain(
             "Your message could not be delivered. The mailbox does not exist on this server.\n\n"
