@@ -31,7 +31,7 @@ CHALLENGE = re.compile(
   | (?:request|ask)\ to\ be\ (?:added|put)\ (?:to|on)\ (?:my|the|his|her|their)\ (?:guest\ list
         |approved|white\ ?list|allow\ ?list|list\ of\ approved)
   | (?:only\ )?(?:accept|allow|receive)s?\ (?:incoming\ )?(?:e-?mail|mail|messages)\ (?:only\ )?
-        from\ (?:senders\ (?:i|who)\ (?:have|'ve)|approved|known|verified|authori[sz]ed)
+        from\ (?:senders\ (?:i|who)\ (?:have|'ve)|approved)
   | (?:message|e-?mail)\ (?:is|has\ been|will\ be)\ (?:being\ )?held\ (?:until|pending|because)
         [^.]{0,80}\b(?:verif|confirm|approv|whitelist|guest\ list)
   | to\ release\ your\ (?:original\ )?(?:message|e-?mail)

@@ -223,3 +223,16 @@ def test_auto_reply_with_a_raw_utf8_chinese_subject_is_an_auto_reply():
         )
     )
     assert report.kind is Kind.AUTOREPLY
+
+
+def test_group_restricted_to_authorised_senders_is_a_bounce_not_a_challenge():
+    report = parse(
+        plain(
+            "Delivery has failed to these recipients or groups:\n\n"
+            "members@example.org\n"
+            "This group only accepts messages from authorized senders.\n",
+            From="Microsoft Outlook <postmaster@example.org>",
+            Subject="Undeliverable: Our April news",
+        )
+    )
+    assert report.kind is Kind.BOUNCE
