@@ -29,7 +29,8 @@ SUBJECT = re.compile(
         auto(?:matic)?[ -]?(?:reply|response|answer|antwort)
       | autoreply | auto: | out\ of\ (?:the\ )?office | away\b | on\ vacation | vacation
       | abwesenheit | r[ée]ponse\ automatique | absence | respuesta\ autom[áa]tica
-      | risposta\ automatica | fuori\ sede | automatisch\w*\ antwort
+      | risposta\ automatica | fuori\ sede | automatisch\w*\ antwo?ord?
+      | resposta\ autom[áa]tica | автоответ | автоматический\ ответ | 자동\ ?응답
       | 自動返信 | 自動応答 | 自动回复 | 不在
     )""",
     re.IGNORECASE | re.VERBOSE,

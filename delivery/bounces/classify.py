@@ -51,7 +51,10 @@ def classify(finding: Finding) -> Classification:
     """The reason and hardness of one finding."""
     temporary = is_temporary(finding)
     reason = finding.reason or decide(finding)
-    return Classification(reason, is_hard(reason, temporary=temporary), temporary)
+    # A delay warning means the server still holds the message and will try again: whatever
+    # its last reply said, it has not given up on the address (RFC 3464 section 2.3.3).
+    hard = is_hard(reason, temporary=temporary) and finding.action != "delayed"
+    return Classification(reason, hard, temporary)
 
 
 def is_temporary(finding: Finding) -> bool:
@@ -92,15 +95,18 @@ def decide(finding: Finding) -> Reason:
 
 
 def unknown_user(finding: Finding, by_status: Reason | None) -> Reason:
-    """ "User unknown" means the mailbox is gone when it answers RCPT TO or the status says so;
-    otherwise it came later, from a filter (RFC 5321 section 3.3 puts mailbox checks at RCPT)."""
+    """ "User unknown" means the mailbox is gone when it answers RCPT TO, the status says so or
+    the words are a recipient lookup's own; otherwise it came later, from a filter (RFC 5321
+    section 3.3 puts mailbox checks at RCPT)."""
+    text = phrases.normalize(finding.diagnostic)
     if finding.command is Command.RCPT or by_status is Reason.USER_UNKNOWN:
+        return Reason.USER_UNKNOWN
+    if phrases.SURELY_GONE.search(text):
+        return Reason.USER_UNKNOWN
+    if by_status is Reason.SECURITY_ERROR and phrases.REFUSED_AS_ABSENT.search(text):
         return Reason.USER_UNKNOWN
     if finding.command is not None:
         return Reason.FILTERED
-    text = phrases.normalize(finding.diagnostic)
-    if phrases.SURELY_GONE.search(text):
-        return Reason.USER_UNKNOWN
     # "550 <rcpt>: User unknown" is how Postfix's smtpd words a refusal at RCPT TO; a status
     # more specific than x.0.0 (5.2.1, 5.7.1) would be the server saying otherwise.
     quoted = f"<{finding.address.lower()}>:"

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
@@ -71,12 +71,29 @@ def header(message: Message, name: str) -> str:
     value = message.get(name)
     if value is None:
         return ""
-    return decode_words(str(value))
+    return decode_words(header_text(value))
 
 
 def headers(message: Message, name: str) -> list[str]:
     """Every value of a header, decoded."""
-    return [decode_words(str(v)) for v in message.get_all(name) or []]
+    return [decode_words(header_text(v)) for v in message.get_all(name) or []]
+
+
+def header_text(value: str | Header) -> str:
+    """A header value as text. One sent in raw 8-bit (RFC 6532 UTF-8, and Chinese servers long
+    before it) comes back from compat32 as a Header of "unknown-8bit" bytes: read them as
+    UTF-8, then GB18030."""
+    if not isinstance(value, Header):
+        return str(value)
+    pieces = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, str):
+            pieces.append(chunk)
+        elif charset in (None, "unknown-8bit"):
+            pieces.append(decode_bytes(chunk, None, fallback="gb18030"))
+        else:
+            pieces.append(decode_bytes(chunk, charset))
+    return "".join(pieces)
 
 
 def decode_words(value: str) -> str:
@@ -108,9 +125,10 @@ def part_text(part: Message) -> str:
     return text
 
 
-def decode_bytes(payload: bytes, charset: str | None) -> str:
-    """Bytes to text in the declared charset, falling back to UTF-8 and then Latin-1."""
-    for candidate in (charset, "utf-8"):
+def decode_bytes(payload: bytes, charset: str | None, fallback: str | None = None) -> str:
+    """Bytes to text in the declared charset, falling back to UTF-8, the fallback given, and
+    then Latin-1."""
+    for candidate in (charset, "utf-8", fallback):
         if not candidate:
             continue
         try:

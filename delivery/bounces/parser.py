@@ -1,8 +1,9 @@
 """parse(raw) -> Report: which kind of message this is and what it says about each recipient.
 
 Order matters: complaint reports first (they are multipart/report too); the few MTA formats
-whose text says more than their RFC 3464 part; the RFC 3464 report; the text formats of other
-MTAs and providers; RFC 3834 auto-replies (bounces say "auto-replied" too, so they come after
+whose text says more than their RFC 3464 part; the RFC 3464 report; challenge-response
+messages (they read like bounces but only hold the message); the text formats of other MTAs
+and providers; RFC 3834 auto-replies (bounces say "auto-replied" too, so they come after
 every bounce reader); then a bounce forwarded inside another message; and last, for a failure
 report that names nobody, the recipients of the returned message.
 """
@@ -13,7 +14,17 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from delivery.bounces import addresses, arf, autoreply, commands, formats, mime, rfc3464, status
+from delivery.bounces import (
+    addresses,
+    arf,
+    autoreply,
+    challenge,
+    commands,
+    formats,
+    mime,
+    rfc3464,
+    status,
+)
 from delivery.bounces.classify import classify
 from delivery.bounces.formats import amazon, fallback
 from delivery.bounces.formats.common import failed_recipients
@@ -94,6 +105,8 @@ def read(message: Message, parts: Sections) -> tuple[Kind, str, list[Finding], s
         found = rfc3464.findings(report)
         if found:
             return Kind.BOUNCE, "rfc3464", found, None
+    if challenge.detect(message, parts):
+        return Kind.AUTOREPLY, "challenge", autoreply.replier(message), None
     for reader in formats.AFTER_REPORT:
         result = reader.read(message, parts)
         if result:
@@ -124,22 +137,38 @@ def reload(message: Message) -> Message:
 
 def repair(finding: Finding, message: Message, parts: Sections) -> Finding | None:
     """Fix a recipient the report mangled (a source route "@relay:user@host", a local part
-    without its domain, an empty local part) from the alias, X-Failed-Recipients or the
-    returned message's To; None when nothing names it reliably."""
+    without its domain, an empty local part) from the alias, X-Failed-Recipients, the notice's
+    one address with that local part, or the returned message's To when that is the same
+    mailbox; None when nothing names it reliably."""
     if is_plain_address(finding.address):
         return finding
     if finding.alias and is_plain_address(finding.alias):
         finding.address, finding.alias = finding.alias, finding.address
         return finding
+    local = mangled_local_part(finding.address)
+    to = addresses.from_header(mime.header(parts.original, "To")) if parts.original else []
     for candidates in (
         failed_recipients(message),
-        addresses.from_header(mime.header(parts.original, "To")) if parts.original else [],
+        [a for a in addresses.find_all(parts.notice) if local and same_mailbox(a, local)],
+        # The returned message's To is a list's address as often as the recipient's.
+        [a for a in to if same_mailbox(a, local)],
     ):
         if len(candidates) == 1:
             finding.alias = finding.alias or finding.address or None
             finding.address = candidates[0]
             return finding
     return None
+
+
+def mangled_local_part(address: str) -> str:
+    """The local part left in a mangled address ("@relay:user@host" -> "user", "user" ->
+    "user", "@example.org" -> "")."""
+    return address.rpartition(":")[2].partition("@")[0].strip("<> ").lower()
+
+
+def same_mailbox(address: str, local: str) -> bool:
+    """Whether a full address has that local part (any address when none is left)."""
+    return not local or address.rpartition("@")[0].lower() == local
 
 
 def is_plain_address(address: str | None) -> bool:

@@ -19,7 +19,33 @@ def any_of(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+# "The user does not exist", "the recipient does not exist", "no such mailbox", "the user has
+# not opened a mailbox" (QQ, NetEase, Sina, Aliyun) and "no such user", "mailbox not found"
+# (Yandex, Mail.ru) in the providers' own languages.
+CHINESE_RUSSIAN_ABSENT = (
+    # 地址 ("address") only after 收件人/收信人 ("recipient"): 发件人地址无效 is the sender's.
+    r"(?:该)?(?:用户|收件人|收信人|邮箱|信箱|帐号|账号|账户)(?:地址|名)?(?:不存在|无效|未找到|找不到)"
+    r"|(?:该)?用户未开通|查无此(?:人|用户)"
+    r"|нет такого (?:пользователя|ящика|адреса)|(?:пользователь|адресат|ящик|адрес)"
+    r" (?:не найден|не существует)|такого (?:пользователя|ящика) нет"
+)
+
 PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
+    # NetEase (163.com, 126.com, yeah.net) names each refusal by a code of its own, listed in
+    # its help pages on SMTP errors: surer than the words and links around it.
+    (Reason.SPAM_DETECTED, any_of(r"\bdt:spm\b")),
+    (Reason.BLOCKED, any_of(r"\b(?:dt:rbl|hl:ihu|hl:ipb|hl:mep|hl:rep)\b")),
+    (Reason.TOO_MANY_CONN, any_of(r"\b(?:hl:icc|mi:dmc|rp:drc)\b")),
+    (Reason.SPEEDING, any_of(r"\b(?:hl:ifc|mi:stc|mi:sfq|rp:trc|rp:qrc)\b")),
+    (Reason.NO_RELAYING, any_of(r"\brp:frl\b")),
+    (Reason.AUTH_FAILURE, any_of(r"\bmi:(?:spf|dma)\b")),
+    # Tencent (QQ) words its refusals its own way and explains each on service.mail.qq.com:
+    # "mailbox unavailable or access denied" there means the sender is sending too often, not
+    # that the mailbox is gone, so it must come before the unknown-user wordings.
+    (Reason.SPEEDING, any_of(r"mailbox unavailable or access deni?n?ed")),
+    (Reason.SUSPEND, any_of(r"is a deactivated mailbox")),
+    (Reason.BLOCKED, any_of(r"suspected bounce attacks", r"suspected spam ip")),
+    (Reason.SPAM_DETECTED, any_of(r"spam is embedded in the email")),
     (
         Reason.MAILBOX_FULL,
         any_of(
@@ -27,7 +53,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"mailbox (?:size )?(?:limit )?exceeded",
             r"(?:disk|storage|mailbox|user|account) quota (?:exceeded|full)",
             r"over (?:the )?(?:allowed )?quota",
-            r"quota (?:exceeded|violation|full|limit)",
+            r"quota (?:exceed|violation|full|limit)",
             r"exceeds? (?:the )?(?:allowed|his|her|their)? ?(?:mailbox )?(?:size|quota|storage)",
             r"mailbox exceeds allowed size",
             r"mailfolder is full",
@@ -39,6 +65,9 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"is over (?:its|the|his|her) (?:storage )?(?:limit|quota)",
             r"storage quota exceeded",
             r"has exceeded (?:its|the|his|her|their) (?:storage|mailbox)",
+            # Chinese and Russian providers' own words: "mailbox space insufficient", "full"
+            r"(?:邮箱|信箱)?空间不足|(?:邮箱|信箱)(?:已满|满了|容量已满)",
+            r"(?:почтовый )?ящик (?:переполнен|заполнен)|превышен (?:размер|объ[её]м|квота)",
             r"too much mail data",
             r"mailbox has exceeded",
             r"user has (?:too many messages|exceeded)",
@@ -72,6 +101,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"larger than (?:the )?(?:max|allowed)",
             r"message exceeds (?:the )?(?:local )?(?:size|maximum)",
             r"exceeds size limit",
+            r"mailsize limit",
+            r"邮件(?:大小)?(?:过大|太大|超过(?:大小)?限制|超出(?:大小)?限制)",
         ),
     ),
     (
@@ -95,6 +126,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"temporar(?:y|ily) locked",
             r"user is terminated",
             r"email address has been (?:disabled|suspended)",
+            r"(?:帐号|账号|账户|邮箱|信箱|用户)(?:已)?(?:被)?(?:冻结|停用|禁用|暂停使用|注销)",
+            r"(?:ящик|аккаунт|учетная запись|пользователь) (?:заблокирован|отключен)",
         ),
     ),
     (
@@ -157,7 +190,19 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"mismatches client ip",
         ),
     ),
-    (Reason.HOST_UNKNOWN, any_of(r"host or domain name not found", r"\bhost unknown")),
+    (
+        Reason.HOST_UNKNOWN,
+        any_of(
+            r"host or domain name not found",
+            r"smtpsend\.dns\.nonexistentdomain",  # Exchange 2007 and later
+            r"\bhost unknown",
+            # Postfix's resolver answer for a name that does not exist (HOST_NOT_FOUND in
+            # dns_lookup.c); "try again" is its temporary TRY_AGAIN, left to networkerror below.
+            r"name service error for [^:]{1,120}: host not found(?!,? try again)",
+            # glibc's gai_strerror(EAI_NONAME), quoted by MTAs that resolve with getaddrinfo
+            r"name or service not known",
+        ),
+    ),
     (Reason.NETWORK_ERROR, any_of(r"name service error", r"host name lookup failure")),
     (
         Reason.USER_UNKNOWN,
@@ -187,6 +232,15 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"recipient not found",
             r"is not a known user",
             r"not our user",
+            r"no account by that name",
+            r"resolver\.adr\.(?:ex)?recipnotfound",  # Exchange 2007 and later
+            r"non-?existent (?:user|recipient|mailbox|address|account)",
+            r"badrcptto",
+            r"@[a-z0-9.-]+>?:? does not exist",
+            r"(?:user|recipient|mailbox|account) <?[^\s<>]+>? (?:does not|doesn't) exist",
+            r"(?:address|recipient|mailbox|user)[^.]{0,30} (?:couldn't|could not|can't|cannot) "
+            r"be found",
+            CHINESE_RUSSIAN_ABSENT,
         ),
     ),
     (
@@ -195,6 +249,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"refused by (?:the )?recipient",
             r"domain filter",
             r"rejected by (?:the )?(?:recipient|user|domain) filter",
+            r"被(?:对方|收件人|收信人)?拒收",
             r"message filtered",
             r"\bfiltered\b",
         ),
@@ -232,6 +287,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"service refus",
             r"refused to talk to me",
             r"not accepting connections",
+            r"黑名单|черн(?:ый|ом) списк",
         ),
     ),
     (
@@ -259,6 +315,8 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"uribl",
             r"surbl",
             r"\bscore\b.*\bthreshold\b",
+            r"content denied",  # Tencent and Aliyun: "550 Mail content denied"
+            r"垃圾邮件|\bспам\b",
         ),
     ),
     (
@@ -296,6 +354,10 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"domain or user isn't in my list",
             r"(?:account or )?domain may not exist",
             r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist",
+            # Exim's router and transport: the domain has no host to deliver to
+            r"all host address lookups failed permanently",
+            r"mx records point to non-?existent hosts",
+            r"域名(?:不存在|无效|错误)|домен не существует",
         ),
     ),
     (
@@ -318,6 +380,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
             r"throttl",
             r"exceeded (?:the )?(?:message )?rate",
             r"daily (?:relay |sending )?quota",
+            r"(?:发送|发信|收信)?频率(?:过快|过高|超限|受限|超过限制)",
         ),
     ),
     (
@@ -403,6 +466,7 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.EXPIRED,
         any_of(
             r"retry timeout exceeded",
+            r"\bqueue\.expired\b",  # Exchange 2007 and later
             r"delivery (?:time|period) (?:has )?expired",
             r"message expired",
             r"envelope expired",
@@ -456,9 +520,22 @@ PHRASES: list[tuple[Reason, re.Pattern[str]]] = [
 ]
 
 
-# Wordings that say the mailbox does not exist whatever the SMTP stage (Google's, for one).
+# Wordings that say the mailbox does not exist whatever the SMTP stage or the status code:
+# each is written only by a recipient lookup, never by a content filter.
 SURELY_GONE = any_of(
     r"address couldn't be found",
+    # Microsoft's IIS, Exchange and Outlook.com refusal at RCPT TO (RFC 5321 4.2.2's 550 text)
+    r"requested action not taken: mailbox unavailable",
+    # qmail-local, vpopmail and qmail's chkuser and badrcptto patches
+    r"no mailbox here by that name",
+    r"no account by that name",
+    r"not a valid user here",
+    r"badrcptto",
+    r"non-?existent (?:user|recipient|mailbox|address|account)",
+    r"(?:user|mailbox|recipient|account|e-?mail address) (?:does not|doesn't) exist",
+    r"(?:user|recipient|mailbox|account) <?[^\s<>]+>? (?:does not|doesn't) exist",
+    r"@[a-z0-9.-]+>?:? does not exist",
+    r"(?:address|recipient|mailbox|user)[^.]{0,30} (?:couldn't|could not|can't|cannot) be found",
     r"the email account that you tried to reach does not exist",
     r"recipient (?:name )?is not recognized",
     r"mail\.local: unknown user",
@@ -466,6 +543,17 @@ SURELY_GONE = any_of(
     r"recipientnotfound|recipient not found by smtp address lookup",
     r"delivery error: dd this user doesn't have",
     r"adresse destinataire invalide",
+    r"resolver\.adr\.(?:ex)?recipnotfound",
+    CHINESE_RUSSIAN_ABSENT,
+)
+
+# Recipient lookups that answer with a policy code, x.7.1 "delivery not authorized" (qmail's
+# badrcptto and validrcptto patches, "553 sorry, no such user (#5.7.1)"): the status says only
+# that the server refused, these words say the mailbox is not there.
+REFUSED_AS_ABSENT = any_of(
+    r"no such (?:user|recipient|mailbox)",
+    r"invalid (?:recipient|mailbox)",
+    r"not a valid (?:user|recipient|mailbox)",
 )
 
 

@@ -20,6 +20,8 @@ INTRO = re.compile(
     r"|A message that you sent contained one or more recipient addresses",
     re.I,
 )
+# Exim's delay warning (warn_message_file's default text): the message is still queued.
+WARNING = re.compile(r"has not yet been delivered to one or more of its\s+recipients", re.I)
 # The line after which recipients are listed.
 START = re.compile(
     r"(?:following\s+address(?:\(es\)|es)?\s+failed:?"
@@ -60,6 +62,9 @@ def read(message: Message, parts: Sections) -> Result | None:
     findings = local_deliveries(body) or blocks(body.split("\n"), ADDRESS_LINE)
     if not findings:
         findings = local_parts(body, failed)
+    if WARNING.search(text):
+        for finding in findings:
+            finding.action = "delayed"
     return bounce(findings)
 
 

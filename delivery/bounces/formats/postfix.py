@@ -21,6 +21,9 @@ INTRO = re.compile(
 ADDRESS_LINE = re.compile(
     r"^<(?P<address>[^<>\s]+@[^<>\s]+)>(?:\s*\((?:expanded|generated) from\s*$)?:?\s*(?P<rest>.*)$"
 )
+# bounce_template.c's delay template: "Delayed Mail (still being retried)", "THIS IS A WARNING
+# ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE."
+WARNING = re.compile(r"THIS IS A WARNING ONLY|^Delayed Mail", re.I | re.M)
 SMTPD_ERRORS = re.compile(r"^Postfix SMTP server: errors from", re.I)
 TRANSCRIPT_LINE = re.compile(r"^\s*(?P<who>In|Out):\s+(?P<text>.*)$")
 
@@ -34,7 +37,11 @@ def read(message: Message, parts: Sections) -> Result | None:
     intro = INTRO.search(parts.notice)
     if not intro:
         return None
-    return bounce(blocks(parts.notice[intro.end() :].split("\n"), ADDRESS_LINE))
+    findings = blocks(parts.notice[intro.end() :].split("\n"), ADDRESS_LINE)
+    if WARNING.search(parts.notice) or WARNING.search(subject(message)):
+        for finding in findings:
+            finding.action = "delayed"
+    return bounce(findings)
 
 
 def smtpd_transcript(notice: str) -> Result | None:

@@ -20,14 +20,22 @@ INTRO = re.compile(
     r"|could not be delivered to the following address",
     re.I,
 )
+QSBMF = re.compile(r"\s*Hi\. This is the ")
+PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 ADDRESS_LINE = re.compile(r"^<(?P<address>[^<>\s]+@[^<>\s]+)>:?\s*(?P<rest>.*)$")
 
 
 def read(message: Message, parts: Sections) -> Result | None:
     """Recipients of a qmail-style notice; None when the message is not one."""
-    intro = INTRO.search(parts.notice)
+    notice = parts.notice
+    if QSBMF.match(notice):
+        # QSBMF section 2: the body begins "Hi. This is the", whichever program wrote it; the
+        # recipient paragraphs follow the introductory one.
+        start = PARAGRAPH_END.search(notice)
+        return bounce(blocks(notice[start.end() if start else 0 :].split("\n"), ADDRESS_LINE))
+    intro = INTRO.search(notice)
     if not intro:
         return None
-    if "mailer-daemon" not in sender(message) and "qmail" not in parts.notice[: intro.end()]:
+    if "mailer-daemon" not in sender(message) and "qmail" not in notice[: intro.end()]:
         return None
-    return bounce(blocks(parts.notice[intro.end() :].split("\n"), ADDRESS_LINE))
+    return bounce(blocks(notice[intro.end() :].split("\n"), ADDRESS_LINE))

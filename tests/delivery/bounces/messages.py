@@ -1,5 +1,7 @@
 """Small builders of raw messages in the shapes mail servers send them."""
 
+from delivery.bounces import Kind
+
 ORIGINAL = (
     "Return-Path: <bounces+42.abcdef@bounces.example.net>\n"
     "From: News <news@example.net>\n"
@@ -7,6 +9,17 @@ ORIGINAL = (
     "Subject: Our April news\n"
     "Message-ID: <campaign-7.delivery-42@example.net>\n"
     "List-Unsubscribe: <mailto:unsubscribe@example.net>\n"
+    "\n"
+    "Hello\n"
+)
+
+# The same message sent to a mailing list: its To names the list, not the failed recipient.
+LIST_ORIGINAL = (
+    "Return-Path: <bounces+42.abcdef@bounces.example.net>\n"
+    "From: News <news@example.net>\n"
+    "To: Members <members@lists.example.net>\n"
+    "Subject: Our April news\n"
+    "Message-ID: <campaign-7.delivery-42@example.net>\n"
     "\n"
     "Hello\n"
 )
@@ -51,3 +64,9 @@ def dsn(notice: str, recipients: list[str], original: str = ORIGINAL, **headers:
 def plain(body: str, **headers: str) -> bytes:
     """A single-part text notice (how Exim, qmail and older MTAs send bounces)."""
     return raw(bounce_headers(**headers), body)
+
+
+def recipients(report) -> dict:
+    """The recipients of a report that must be a bounce, by address."""
+    assert report.kind is Kind.BOUNCE, report
+    return {r.address: r for r in report.recipients}

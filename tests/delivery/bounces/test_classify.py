@@ -1,5 +1,7 @@
 """classify_reply: the reason and hardness of SMTP replies, as the delivery engine sees them."""
 
+import pytest
+
 from delivery.bounces import SENDER_SIDE, Reason, classify_reply
 
 
@@ -147,3 +149,73 @@ def test_positive_reply_is_delivered():
     verdict = classify_reply(250, "2.0.0", "Ok: queued as 4BLzFK3MM")
     assert verdict.reason is Reason.DELIVERED
     assert not verdict.hard and not verdict.temporary
+
+
+def test_outlook_mailbox_unavailable_is_an_unknown_user_at_any_stage():
+    text = "Requested action not taken: mailbox unavailable (S2017062302) [BN8NAM12FT003]"
+    for command in ("RCPT", None, "DATA"):
+        verdict = classify_reply(550, "5.5.0", text, command)
+        assert verdict.reason is Reason.USER_UNKNOWN, command
+        assert verdict.hard
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry, no mailbox here by that name. (#5.1.1)",
+        "No account by that name",
+        "sorry, that's not a valid user here",
+        "<kijitora@example.org> does not exist",
+        "Nonexistent user: kijitora",
+        "The mailbox does not exist",
+    ],
+)
+def test_wordings_only_a_recipient_lookup_writes_are_unknown_users_without_a_command(text):
+    verdict = classify_reply(550, None, text)
+    assert verdict.reason is Reason.USER_UNKNOWN
+    assert verdict.hard
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry, no such user here (#5.7.1)",
+        "sorry, that's not a valid user here (#5.7.1)",
+        "sorry, your envelope recipient is in my badrcptto list (#5.7.1)",
+        "Nonexistent user (#5.7.1)",
+    ],
+)
+def test_policy_status_does_not_outvote_words_saying_the_mailbox_is_not_there(text):
+    verdict = classify_reply(553, None, text)
+    assert verdict.reason is Reason.USER_UNKNOWN
+    assert verdict.hard
+
+
+def test_policy_status_with_sender_words_stays_a_sender_side_refusal():
+    verdict = classify_reply(553, "5.7.1", "<bounces@example.net>... Access denied")
+    assert verdict.reason in SENDER_SIDE
+    assert not verdict.hard
+
+
+def test_postfix_host_not_found_is_a_dead_domain_but_try_again_is_not():
+    dead = classify_reply(
+        550,
+        "5.4.4",
+        "Host or domain name not found. Name service error for name=example.org "
+        "type=MX: Host not found",
+    )
+    bare = classify_reply(
+        550, None, "Name service error for name=example.org type=MX: Host not found"
+    )
+    retry = classify_reply(
+        450, "4.4.3", "Name service error for name=example.org type=MX: Host not found, try again"
+    )
+    assert dead.reason is bare.reason is Reason.HOST_UNKNOWN
+    assert dead.hard and bare.hard
+    assert retry.reason is Reason.NETWORK_ERROR and not retry.hard
+
+
+def test_resolver_saying_name_or_service_not_known_is_a_dead_domain():
+    verdict = classify_reply(550, None, "connect to mx.example.org: Name or service not known")
+    assert verdict.reason is Reason.HOST_UNKNOWN
+    assert verdict.hard
