@@ -94,6 +94,10 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
+        # asyncio turns Nagle off only on sockets made with proto=IPPROTO_TCP, which an
+        # accepted socket is not; with Nagle, each reply after the first of a pipelined
+        # group would wait for the client's delayed ACK (40 ms).
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         counters = self.counters
         counters.add("connections")
         counters.add("open")
@@ -198,13 +202,16 @@ class _Connection(asyncio.Protocol):
         # (timers due at the same instant would not keep the order they were made in).
         self.timer = None
         now = self.loop.time()
+        due = []
         while self.outbox and self.outbox[0][0] <= now:
             _, reply = self.outbox.popleft()
             if reply is None:
                 self.outbox.clear()
+                self.transport.write(b"".join(due))
                 self.transport.abort()
                 return
-            self.transport.write(reply)
+            due.append(reply)
+        self.transport.write(b"".join(due))  # one segment for the replies of a group
         if self.outbox:
             self.timer = self.loop.call_at(self.outbox[0][0], self._flush)
 
@@ -282,6 +289,10 @@ class SinkProcess:
         self._process.start()
         self.port = ready.get()
         return self
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def __exit__(self, *exc_info) -> None:
         self._process.terminate()
