@@ -1,7 +1,7 @@
 """Many SMTP sessions from one process: asyncio streams against threads, 50 ms per reply.
 
     .venv/bin/python bench/bench_sessions.py [--sessions 50,200,500] [--messages 20]
-                                             [--delay 0.05] [--rounds 3]
+                                             [--delay 0.05] [--rounds 3] [--work-ms 0]
 
 One sink process (tests/smtpsink.py) delays every reply by `--delay` seconds, as a round
 trip to a distant server would. For each number of sessions N and each model, a fresh
@@ -10,6 +10,10 @@ process opens N sessions at once to it and sends `--messages` messages of 20 KB 
 
 - asyncio: N `delivery.asmtp.AsyncSession`s in one event loop;
 - threads: N threads, each running the blocking `delivery.smtp.Session`.
+
+`--work-ms` spends that much Python CPU (the GIL held) before each message, standing in for
+rendering and signing it (~1 ms a message in the engine today): what the two models do
+when Python work competes with the waiting.
 
 Printed per row: messages/s from the first connect to the last QUIT, and the ideal (N
 sessions × one message per two round trips: MAIL+RCPT+DATA pipelined, then the message and
@@ -49,14 +53,24 @@ def rss_kib() -> int:
     return int(status.split("VmRSS:")[1].split()[0])
 
 
-def with_asyncio(port: int, sessions: int, messages: int, data: bytes) -> int:
+def build(data: bytes, work: float) -> bytes:
+    """The message, after `work` seconds of this thread's CPU in Python (GIL held), as
+    rendering and signing a message would take."""
+    until = time.thread_time() + work
+    while time.thread_time() < until:
+        pass
+    return data
+
+
+def with_asyncio(port: int, sessions: int, messages: int, data: bytes, work: float) -> int:
     async def one(n: int) -> int:
         session = AsyncSession(
             "sink.test", port, address="127.0.0.1", helo_name=HELO, tls_policy=TlsPolicy.NONE
         )
         async with session:
             for i in range(messages):
-                reply = await session.send(SENDER, f"user{n}.{i}@example.com", data)
+                message = build(data, work)
+                reply = await session.send(SENDER, f"user{n}.{i}@example.com", message)
                 if not reply.ok:
                     raise RuntimeError(f"sink refused: {reply}")
         return messages
@@ -67,7 +81,7 @@ def with_asyncio(port: int, sessions: int, messages: int, data: bytes) -> int:
     return asyncio.run(main())
 
 
-def with_threads(port: int, sessions: int, messages: int, data: bytes) -> int:
+def with_threads(port: int, sessions: int, messages: int, data: bytes, work: float) -> int:
     sent = []
 
     def one(n: int) -> None:
@@ -76,7 +90,8 @@ def with_threads(port: int, sessions: int, messages: int, data: bytes) -> int:
         )
         with session:
             for i in range(messages):
-                reply = session.send(SENDER, f"user{n}.{i}@example.com", data)
+                message = build(data, work)
+                reply = session.send(SENDER, f"user{n}.{i}@example.com", message)
                 if not reply.ok:
                     raise RuntimeError(f"sink refused: {reply}")
         sent.append(messages)  # list.append is atomic under the GIL
@@ -89,13 +104,14 @@ def with_threads(port: int, sessions: int, messages: int, data: bytes) -> int:
     return sum(sent)
 
 
-def child(model: str, port: int, sessions: int, messages: int) -> None:
+def child(model: str, port: int, sessions: int, messages: int, work: float) -> None:
     """One measured row, in a fresh process: prints its figures as JSON."""
     data = build_message(20 * 1024)
     before = rss_kib()
     cpu = time.process_time()
     started = time.perf_counter()
-    sent = (with_asyncio if model == "asyncio" else with_threads)(port, sessions, messages, data)
+    run = with_asyncio if model == "asyncio" else with_threads
+    sent = run(port, sessions, messages, data, work)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
@@ -109,12 +125,14 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(model: str, sink: SinkProcess, sessions: int, messages: int) -> tuple[dict, float]:
+def measure(
+    model: str, sink: SinkProcess, sessions: int, messages: int, work: float
+) -> tuple[dict, float]:
     """One row's figures from a fresh process, and the sink's CPU share meanwhile."""
     sink_cpu = process_cpu(sink.pid)
     run = subprocess.run(
         [sys.executable, __file__, "--child", model, "--port", str(sink.port),
-         "--sessions", str(sessions), "--messages", str(messages)],
+         "--sessions", str(sessions), "--messages", str(messages), "--work-ms", str(work * 1000)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     row = json.loads(run.stdout)
@@ -129,16 +147,20 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20, help="per session")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds before every reply")
     parser.add_argument("--rounds", type=int, default=3, help="best (by msg/s) of this many")
+    parser.add_argument(
+        "--work-ms", type=float, default=0.0, help="Python CPU per message before it is sent"
+    )
     parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.port, int(args.sessions), args.messages)
+        child(args.child, args.port, int(args.sessions), args.messages, args.work_ms / 1000)
         return
 
     print(
         f"{args.messages} messages of 20 KB per session, "
-        f"{args.delay * 1000:g} ms before every reply, best of {args.rounds}"
+        f"{args.delay * 1000:g} ms before every reply, {args.work_ms:g} ms of Python CPU to "
+        f"build each, best of {args.rounds}"
     )
     print(
         f"{'model':<9}{'sessions':>9}{'msg/s':>8}{'ideal':>7}{'CPU ms/msg':>11}"
@@ -148,7 +170,10 @@ def main() -> None:
         for sessions in (int(n) for n in args.sessions.split(",")):
             for model in MODELS:
                 row, sink_share = max(
-                    (measure(model, sink, sessions, args.messages) for _ in range(args.rounds)),
+                    (
+                        measure(model, sink, sessions, args.messages, args.work_ms / 1000)
+                        for _ in range(args.rounds)
+                    ),
                     key=lambda measured: measured[0]["sent"] / measured[0]["elapsed"],
                 )
                 ideal = sessions / (2 * args.delay)
