@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 HOST = "127.0.0.1"
-_FIELDS = ("connections", "open", "max_open", "messages", "dropped", "refused")
+_FIELDS = ("connections", "open", "max_open", "messages", "octets", "dropped", "refused")
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,14 @@ class _Connection(asyncio.Protocol):
 
     def _message_end(self) -> bool:
         if self.buffer.startswith(b".\r\n"):  # an empty message
-            end, skip = 0, 3
+            size, skip = 0, 3
         else:
             end = self.buffer.find(b"\r\n.\r\n", max(0, self.scanned - 4))
             if end < 0:
                 self.scanned = len(self.buffer)
                 return False
-            skip = end + 5
+            size, skip = end + 2, end + 5
+        self.counters.add("octets", size)  # as received: dot-stuffed, without the final dot
         del self.buffer[:skip]
         self.in_data, self.scanned = False, 0
         self._message()
@@ -216,27 +217,32 @@ class _Connection(asyncio.Protocol):
             self.timer = self.loop.call_at(self.outbox[0][0], self._flush)
 
 
-def listener(behaviour: Behaviour, port: int = 0) -> socket.socket:
+def listener(behaviour: Behaviour, host: str = HOST, port: int = 0) -> socket.socket:
     """A listening socket on loopback; accepted connections inherit its receive buffer."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if behaviour.receive_buffer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, behaviour.receive_buffer)
-    sock.bind((HOST, port))
+    sock.bind((host, port))
     sock.listen(4096)
     return sock
 
 
 async def serve(
-    behaviour: Behaviour, counters: Counters, sock: socket.socket, stop: asyncio.Event
+    behaviour: Behaviour, counters: Counters, socks: list[socket.socket], stop: asyncio.Event
 ) -> None:
-    """Serve on `sock` until `stop` is set."""
+    """Serve on every socket of `socks` until `stop` is set."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: _Connection(behaviour, counters, loop), sock=sock, backlog=4096
-    )
-    async with server:
-        await stop.wait()
+    servers = [
+        await loop.create_server(
+            lambda: _Connection(behaviour, counters, loop), sock=sock, backlog=4096
+        )
+        for sock in socks
+    ]
+    await stop.wait()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
 
 
 class RunningSink:
@@ -256,7 +262,9 @@ def running_sink(behaviour: Behaviour = Behaviour()) -> Iterator[RunningSink]:
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     thread = threading.Thread(
-        target=loop.run_until_complete, args=(serve(behaviour, counters, sock, stop),), daemon=True
+        target=loop.run_until_complete,
+        args=(serve(behaviour, counters, [sock], stop),),
+        daemon=True,
     )
     thread.start()
     try:
@@ -270,13 +278,16 @@ def running_sink(behaviour: Behaviour = Behaviour()) -> Iterator[RunningSink]:
 class SinkProcess:
     """A sink in a process of its own (for benchmarks): `with SinkProcess(b) as sink: …`.
 
-    The process also ends by itself when the process that started it is gone.
+    It listens on one port of every address in `hosts` (loopback addresses: 127.0.1.7 is as
+    much loopback as 127.0.0.1, and lets each of 40 sites have a server of its own). The
+    process also ends by itself when the process that started it is gone.
     """
 
-    def __init__(self, behaviour: Behaviour = Behaviour()):
+    def __init__(self, behaviour: Behaviour = Behaviour(), hosts: tuple[str, ...] = (HOST,)):
         self.behaviour = behaviour
+        self.hosts = hosts
         self.counters = Counters()
-        self.host = HOST
+        self.host = hosts[0]
         self.port = 0
         self._process: multiprocessing.Process | None = None
 
@@ -284,7 +295,8 @@ class SinkProcess:
         context = multiprocessing.get_context("spawn")
         ready = context.SimpleQueue()
         self._process = context.Process(
-            target=_sink_main, args=(self.behaviour, self.counters.array, ready, os.getpid())
+            target=_sink_main,
+            args=(self.behaviour, self.hosts, self.counters.array, ready, os.getpid()),
         )
         self._process.start()
         self.port = ready.get()
@@ -299,9 +311,11 @@ class SinkProcess:
         self._process.join(10)
 
 
-def _sink_main(behaviour: Behaviour, array, ready, parent: int) -> None:
-    sock = listener(behaviour)
-    ready.put(sock.getsockname()[1])
+def _sink_main(behaviour: Behaviour, hosts: tuple[str, ...], array, ready, parent: int) -> None:
+    first = listener(behaviour, hosts[0])
+    port = first.getsockname()[1]
+    socks = [first, *(listener(behaviour, host, port) for host in hosts[1:])]
+    ready.put(port)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -312,7 +326,7 @@ def _sink_main(behaviour: Behaviour, array, ready, parent: int) -> None:
             stop.set()
 
         watchdog = asyncio.create_task(orphaned())
-        await serve(behaviour, Counters(array), sock, stop)
+        await serve(behaviour, Counters(array), socks, stop)
         watchdog.cancel()
 
     asyncio.run(main())

@@ -74,12 +74,19 @@ def test_a_silent_host_accepts_the_connection_and_never_greets():
         assert sink.counters.connections == 1
 
 
-def test_a_sink_in_its_own_process_shares_its_counters():
-    with SinkProcess(Behaviour(close_after=1)) as sink:
+def test_a_sink_in_its_own_process_serves_every_address_and_shares_its_counters():
+    with SinkProcess(Behaviour(close_after=1), hosts=("127.0.0.1", "127.0.1.2")) as sink:
         with session_to(sink) as session:
             first = session.send("a@example.org", "b@example.com", MESSAGE)
             second = session.send("a@example.org", "c@example.com", MESSAGE)
+        other = Session(
+            "sink.test", sink.port, address="127.0.1.2", helo_name="client.test",
+            tls_policy=TlsPolicy.NONE,
+        )  # fmt: skip
+        with other:
+            third = other.send("a@example.org", "d@example.com", MESSAGE)
         counts = sink.counters.snapshot()
 
-    assert (first.code, second.code) == (250, 421)
-    assert (counts["connections"], counts["messages"]) == (1, 1)
+    assert (first.code, second.code, third.code) == (250, 421, 250)
+    assert (counts["connections"], counts["messages"]) == (2, 2)
+    assert counts["octets"] == 2 * len(MESSAGE.replace(b"\n.", b"\n.."))  # as sent: stuffed
