@@ -1,7 +1,9 @@
 """A private Postfix instance under /tmp that relays to the benchmark's sinks: the peer we race.
 
     with PostfixPeer({"d00.example": ("127.0.1.1", 2525), …}) as postfix:
-        ...submit mail to 127.0.0.1:postfix.port (any client); Postfix delivers it
+        submit(postfix.port, recipients, message)   # Postfix delivers them to the sinks
+
+    relay_rate(routes, recipients, message, received=lambda: sink.counters.messages)
 
 Debian's `postfix` package (`make bench-tools`), run as root, with its own
 config_directory, queue_directory and data_directory in a temporary directory: the
@@ -20,7 +22,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 POSTFIX = "/usr/sbin/postfix"
@@ -135,3 +139,46 @@ class PostfixPeer:
                     return
             time.sleep(0.1)
         raise SystemExit(f"Postfix did not start listening on {self.port}:\n{self.log()}")
+
+
+def submit(port: int, recipients: list[str], data: bytes, connections: int = 4) -> None:
+    """Hand Postfix one message per recipient over a few loopback connections (our client)."""
+    from delivery.smtp import Session, TlsPolicy
+
+    def one(share: list[str]) -> None:
+        session = Session(
+            "postfix-peer", port, address="127.0.0.1", helo_name="bench.test",
+            tls_policy=TlsPolicy.NONE,
+        )  # fmt: skip
+        with session:
+            for recipient in share:
+                reply = session.send("news@shop.example", recipient, data)
+                if not reply.ok:
+                    raise SystemExit(f"Postfix refused {recipient}: {reply}")
+
+    threads = [
+        threading.Thread(target=one, args=(recipients[n::connections],)) for n in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def relay_rate(
+    routes: dict[str, tuple[str, int]],
+    recipients: list[str],
+    data: bytes,
+    received: Callable[[], int],
+) -> float:
+    """Messages/s of a private Postfix relaying `data` to every recipient through `routes`,
+    from the first submission until `received()` (the sinks' count) has grown by as many."""
+    with PostfixPeer(routes) as postfix:
+        before = received()
+        started = time.perf_counter()
+        submit(postfix.port, recipients, data)
+        while received() - before < len(recipients):
+            if time.perf_counter() - started > 1800:
+                raise SystemExit(f"Postfix gave up after 30 minutes:\n{postfix.log()[-3000:]}")
+            time.sleep(0.1)
+        return len(recipients) / (time.perf_counter() - started)

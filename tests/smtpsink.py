@@ -72,6 +72,10 @@ class Counters:
     def add(self, name: str, n: int = 1) -> None:
         self.array[_FIELDS.index(name)] += n
 
+    def restart_max_open(self) -> None:
+        """Count the most open at once again from now (a new phase of a benchmark)."""
+        self.array[_FIELDS.index("max_open")] = self.open
+
     def snapshot(self) -> dict[str, int]:
         return dict(zip(_FIELDS, self.array, strict=True))
 
