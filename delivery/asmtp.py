@@ -128,6 +128,7 @@ class AsyncSession:
         self.usable = False
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._plain_writer: asyncio.StreamWriter | None = None  # see _handshake
         self._needs_rset = False
 
     def __repr__(self) -> str:
@@ -177,7 +178,7 @@ class AsyncSession:
         except _Broken as exc:
             self._drop()
             raise TemporaryConnectError(f"{self._where}: {exc}") from exc
-        except TemporaryConnectError:
+        except BaseException:  # a cancelled task too: no connection is left half open
             self._drop()
             raise
 
@@ -223,12 +224,30 @@ class AsyncSession:
         context = (self.ssl_context or system_context()) if required else unverified_context()
         try:
             async with asyncio.timeout(self.timeouts.mail):
-                await self._writer.start_tls(context, server_hostname=self.host)
+                await self._handshake(context)
         except (OSError, ValueError, TimeoutError) as exc:
             raise _HandshakeFailed(str(exc) or type(exc).__name__) from exc
         self.tls_version = self._writer.get_extra_info("ssl_object").version()
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
         await self._ehlo()
+
+    async def _handshake(self, context: ssl.SSLContext) -> None:
+        # RFC 3207 §5: whatever the server sent after its 220 and before the handshake is
+        # discarded (a man in the middle could have put replies there for us to read as the
+        # server's), so the session goes on with a new reader: StreamWriter.start_tls would
+        # keep the old one, buffer and all.
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_LINE, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        transport = await loop.start_tls(
+            self._writer.transport, protocol, context, server_hostname=self.host
+        )
+        protocol.connection_made(transport)
+        # Kept until the session closes: a collected StreamWriter closes its transport,
+        # which is still the one under TLS.
+        self._plain_writer = self._writer
+        self._reader = reader
+        self._writer = asyncio.StreamWriter(transport, protocol, reader, loop)
 
     def _expect(self, reply: Reply, code: int, step: str) -> None:
         if reply.code != code:
@@ -257,6 +276,9 @@ class AsyncSession:
             if exc.after_dot:
                 raise PossiblyDeliveredError(f"{self._where}: {exc}") from exc
             raise TemporarySessionError(f"{self._where}: {exc}") from exc
+        except BaseException:  # cancelled mid-transaction: where the server stands is unknown
+            self._drop()
+            raise
 
     async def _transaction(self, commands: list[bytes], data: bytes) -> Reply:
         rset = commands[0] == b"RSET"
@@ -324,19 +346,31 @@ class AsyncSession:
 
     async def close(self) -> None:
         """Say QUIT if the session is usable, and close the connection."""
-        if self.usable:
-            # The server may hang up before answering QUIT; nothing is lost then.
-            with contextlib.suppress(_Broken):
-                await self._command(b"QUIT", self.timeouts.mail)
-        self._drop()
+        answered = False
+        try:
+            if self.usable:
+                # The server may hang up before answering QUIT; nothing is lost then.
+                with contextlib.suppress(_Broken):
+                    await self._command(b"QUIT", self.timeouts.mail)
+                    answered = True
+        finally:
+            self._drop(gracefully=answered)
 
-    def _drop(self) -> None:
+    def _drop(self, gracefully: bool = False) -> None:
+        """Close the connection: after an answered QUIT by closing the transport, else by
+        aborting it, since closing a broken session would wait to write what it still holds
+        (a server that stopped reading never takes it) and keep the socket open meanwhile."""
         self.usable = False
-        if self._writer is not None:
-            # Not awaiting wait_closed(): a TLS peer that never answers close_notify would
-            # hold this task; the transport finishes closing on its own.
-            self._writer.close()
-            self._writer = self._reader = None
+        for writer in (self._writer, self._plain_writer):
+            if writer is None:
+                continue
+            if gracefully:
+                # Not awaiting wait_closed(): a TLS peer that never answers close_notify
+                # would hold this task; the transport finishes closing on its own.
+                writer.close()
+            else:
+                writer.transport.abort()
+        self._writer = self._reader = self._plain_writer = None
 
     # -- wire ----------------------------------------------------------------------------
 

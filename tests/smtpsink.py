@@ -83,10 +83,11 @@ class Counters:
 class _Connection(asyncio.Protocol):
     """One SMTP session of the sink."""
 
-    def __init__(self, behaviour: Behaviour, counters: Counters, loop):
+    def __init__(self, behaviour: Behaviour, counters: Counters, loop, live: set):
         self.behaviour = behaviour
         self.counters = counters
         self.loop = loop
+        self.live = live  # the sink's open connections, aborted when it stops
         self.buffer = bytearray()
         self.in_data = False
         self.scanned = 0  # where the search for the final dot resumes in `buffer`
@@ -98,6 +99,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
+        self.live.add(self)
         # asyncio turns Nagle off only on sockets made with proto=IPPROTO_TCP, which an
         # accepted socket is not; with Nagle, each reply after the first of a pipelined
         # group would wait for the client's delayed ACK (40 ms).
@@ -110,6 +112,7 @@ class _Connection(asyncio.Protocol):
         self._answer("greeting", b"220 sink.test ESMTP\r\n")
 
     def connection_lost(self, exc) -> None:
+        self.live.discard(self)
         self.counters.add("open", -1)
         if self.timer is not None:
             self.timer.cancel()
@@ -237,15 +240,19 @@ async def serve(
 ) -> None:
     """Serve on every socket of `socks` until `stop` is set."""
     loop = asyncio.get_running_loop()
+    live: set[_Connection] = set()
     servers = [
         await loop.create_server(
-            lambda: _Connection(behaviour, counters, loop), sock=sock, backlog=4096
+            lambda: _Connection(behaviour, counters, loop, live), sock=sock, backlog=4096
         )
         for sock in socks
     ]
     await stop.wait()
     for server in servers:
         server.close()
+    for connection in list(live):  # stalled ones would otherwise outlive the loop
+        connection.transport.abort()
+    for server in servers:
         await server.wait_closed()
 
 

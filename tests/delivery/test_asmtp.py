@@ -208,6 +208,38 @@ def test_opportunistic_tls_falls_back_to_plain_text_when_the_handshake_fails(
     assert broken_tls_server.messages[0].tls_version is None
 
 
+def test_replies_sent_before_the_tls_handshake_are_discarded(tls_certificates):
+    # A man in the middle could append a fake reply to the server's 220 (RFC 3207 §5); read
+    # after the handshake, it would pass for the server's answer to the second EHLO.
+    async def serve(reader, writer):
+        writer.write(b"220 injector.test ESMTP\r\n")
+        await reader.readline()  # EHLO
+        writer.write(b"250-injector.test\r\n250 STARTTLS\r\n")
+        await reader.readline()  # STARTTLS
+        writer.write(b"220 Go ahead\r\n250 injected\r\n")  # one write: one segment
+        await writer.start_tls(tls_certificates.server_context())
+        await reader.readline()  # EHLO again, under TLS
+        writer.write(b"250-injector.test\r\n250 XREAL\r\n")
+        await reader.readline()  # QUIT
+        writer.write(b"221 Bye\r\n")
+        writer.close()
+
+    async def main():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        async with server:
+            host, port = server.sockets[0].getsockname()
+            session = AsyncSession(
+                SERVER_NAME, port, address=host, helo_name=HELO, timeouts=PATIENT
+            )
+            async with session:
+                return session.tls_version, session.extensions
+
+    version, extensions = run(main())
+
+    assert version is not None
+    assert extensions == {"XREAL": ""}
+
+
 def test_required_tls_without_starttls_offered_is_a_temporary_tls_error(smtp_server):
     with pytest.raises(TemporaryTlsError, match="does not offer STARTTLS"):
         run(session_to(smtp_server, tls_policy=TlsPolicy.REQUIRED).open())
@@ -228,6 +260,23 @@ def test_a_session_dropped_after_the_final_dot_may_have_delivered_the_message():
         assert sink.counters.dropped == 1
 
     assert lost.value.possibly_delivered is True
+
+
+def test_a_cancelled_session_closes_its_connection():
+    async def main(sink):
+        opening = asyncio.create_task(session_to(sink).open())
+        while not sink.counters.open:  # connected, waiting for the greeting that never comes
+            await asyncio.sleep(0.01)
+        opening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+        while sink.counters.open:
+            await asyncio.sleep(0.01)
+
+    with running_sink(Behaviour(stall=frozenset({"greeting"}))) as sink:
+        run(asyncio.wait_for(main(sink), 30))
+
+        assert (sink.counters.connections, sink.counters.open) == (1, 0)
 
 
 def test_a_connect_timeout_fires_when_the_tcp_handshake_never_completes(unanswered_port):
