@@ -34,6 +34,17 @@ class Variable:
     help: str
 
 
+# RFC 5321 §4.5.3.2's minimum timeouts; connecting has no RFC value (Postfix's 30 s).
+SMTP_TIMEOUTS: dict[str, tuple[int, str]] = {
+    "connect": (30, "to wait for a TCP connection to a mail server"),
+    "greeting": (300, "to wait for a server's 220 greeting"),
+    "mail": (300, "to wait for the reply to MAIL (and to EHLO, STARTTLS, RSET, QUIT)"),
+    "rcpt": (300, "to wait for the reply to RCPT"),
+    "data": (120, "to wait for the 354 reply to DATA"),
+    "data_block": (180, "a block of the message may take to be written to the server"),
+    "final_dot": (600, "to wait for the reply to the end of a message (the final dot)"),
+}
+
 VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DATABASE_URL",
@@ -76,18 +87,9 @@ VARIABLES: tuple[Variable, ...] = (
         "`smtps://user:pass@host:465` (implicit TLS).",
     ),
     Variable("EDM_SMTP_PORT", "`25`", "Port used for MX delivery (tests use high ports)."),
-    # RFC 5321 §4.5.3.2's minimum timeouts; connecting has no RFC value (Postfix's 30 s).
     *(
-        Variable(f"EDM_SMTP_TIMEOUT_{step.upper()}", f"`{seconds:g}`", f"Seconds {what}.")
-        for step, seconds, what in (
-            ("connect", 30, "to wait for a TCP connection to a mail server"),
-            ("greeting", 300, "to wait for a server's 220 greeting"),
-            ("mail", 300, "to wait for the reply to MAIL (and to EHLO, STARTTLS, RSET, QUIT)"),
-            ("rcpt", 300, "to wait for the reply to RCPT"),
-            ("data", 120, "to wait for the 354 reply to DATA"),
-            ("data_block", 180, "a block of the message may take to be written to the server"),
-            ("final_dot", 600, "to wait for the reply to the end of a message (the final dot)"),
-        )
+        Variable(f"EDM_SMTP_TIMEOUT_{step.upper()}", f"`{seconds}`", f"Seconds {what}.")
+        for step, (seconds, what) in SMTP_TIMEOUTS.items()
     ),
     Variable(
         "EDM_DNS_NAMESERVERS", "the system resolver", "Nameservers for MX lookups, `ip[:port],…`."
@@ -308,13 +310,9 @@ def smtp_port() -> int:
 
 def smtp_timeouts() -> dict[str, float]:
     """Seconds per SMTP step: connect, greeting, mail, rcpt, data, data_block, final_dot."""
-    prefix = "EDM_SMTP_TIMEOUT_"
     return {
-        variable.name.removeprefix(prefix).lower(): _positive_seconds(
-            variable.name, float(variable.default.strip("`"))
-        )
-        for variable in VARIABLES
-        if variable.name.startswith(prefix)
+        step: _positive_seconds(f"EDM_SMTP_TIMEOUT_{step.upper()}", float(seconds))
+        for step, (seconds, _) in SMTP_TIMEOUTS.items()
     }
 
 
