@@ -1,7 +1,8 @@
 """SMTP client session on asyncio: one event loop drives hundreds of them at once.
 
+    timeouts = Timeouts(**edm.config.smtp_timeouts())  # EDM_SMTP_TIMEOUT_*
     async with AsyncSession("mx1.example.com", 25, address="192.0.2.10",
-                            helo_name="mta.example.org", timeouts=Timeouts()) as s:
+                            helo_name="mta.example.org", timeouts=timeouts) as s:
         for delivery in batch:
             reply = await s.send(return_path, delivery.email, message)
             if not s.usable:
@@ -19,6 +20,10 @@ shared command builders); read its docstring first. What differs:
 - A session lost while waiting for the reply to the final dot raises
   `PossiblyDeliveredError`: the server may have accepted the message (RFC 1047); record the
   attempt so. Any other loss raises `TemporarySessionError`.
+- Cancelling the task that drives a session (a pause, a cancel, a shutdown) aborts its
+  connection; so does any break, at once, rather than waiting to flush what it still holds.
+- STARTTLS discards whatever the server sent before the handshake (RFC 3207 §5), which
+  asyncio's own `StreamWriter.start_tls` would keep.
 - No AUTH and no implicit TLS yet (relay mode keeps the blocking Session).
 """
 
