@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 
 import pytest
 
 from delivery.asmtp import AsyncSession, Timeouts
 from delivery.smtp import (
+    PermanentMessageError,
     PossiblyDeliveredError,
+    Reply,
     SessionClosed,
     TemporaryConnectError,
     TemporarySessionError,
@@ -158,6 +161,106 @@ def test_a_421_closes_the_session_and_later_sends_are_refused(start_smtp_server)
     assert first.ok
     assert second.code == 421 and second.closes_session
     assert usable is False
+
+
+def test_a_refused_message_content_fails_that_message_only(start_smtp_server):
+    server = start_smtp_server(
+        script=Script(data={"spam@example.com": "554 5.7.1 Looks like spam"})
+    )
+
+    async def main():
+        async with session_to(server) as session:
+            refused = await session.send(SENDER, "spam@example.com", message())
+            accepted = await session.send(SENDER, "d@example.com", message())
+            return refused, accepted
+
+    refused, accepted = run(main())
+
+    assert refused == Reply(554, "5.7.1", "Looks like spam")
+    assert accepted.ok
+    assert [m.rcpt_tos for m in server.messages] == [["d@example.com"]]
+
+
+def test_without_pipelining_a_refused_sender_stops_the_transaction(start_smtp_server):
+    script = Script(pipelining=False, mail={"blocked@edm.example.org": "553 5.7.1 Sender refused"})
+    server = start_smtp_server(script=script)
+
+    async def main():
+        async with session_to(server) as session:
+            refused = await session.send("blocked@edm.example.org", "e@example.com", message())
+            accepted = await session.send(SENDER, "f@example.com", message())
+            return refused, accepted
+
+    refused, accepted = run(main())
+
+    assert refused.code == 553 and accepted.ok
+    assert server.verbs()[1:5] == ["MAIL", "RSET", "MAIL", "RCPT"]  # no RCPT after the refusal
+
+
+def test_a_server_without_esmtp_gets_helo(start_smtp_server):
+    server = start_smtp_server(script=Script(ehlo="502 5.5.2 Command not recognized"))
+
+    async def main():
+        async with session_to(server) as session:
+            return session.extensions, await session.send(SENDER, "g@example.com", message())
+
+    extensions, reply = run(main())
+
+    assert extensions == {}
+    assert reply.ok
+    assert server.verbs()[:2] == ["EHLO", "HELO"]
+
+
+def test_size_and_smtputf8_are_declared_when_offered(smtp_server):
+    data = message()
+
+    async def main():
+        async with session_to(smtp_server) as session:
+            return await session.send(SENDER, "用户@example.com", data)
+
+    assert run(main()).ok
+    (received,) = smtp_server.messages
+    assert received.rcpt_tos == ["用户@example.com"]
+    assert received.mail_options == ["SMTPUTF8", f"SIZE={len(data)}"]
+
+
+def test_a_non_ascii_address_without_smtputf8_fails_that_message_only(start_smtp_server):
+    server = start_smtp_server(enable_SMTPUTF8=False)
+
+    async def main():
+        async with session_to(server) as session:
+            with pytest.raises(PermanentMessageError) as refused:
+                await session.send(SENDER, "用户@example.com", message())
+            return refused.value, await session.send(SENDER, "j@example.com", message())
+
+    refused, accepted = run(main())
+
+    assert refused.enhanced == "5.6.7"
+    assert accepted.ok
+
+
+def test_helo_name_and_source_address_are_honoured(smtp_server):
+    session = session_to(smtp_server, helo_name="mta7.edm.example.org", source_address="127.0.0.2")
+
+    async def main():
+        async with session:
+            return await session.send(SENDER, "r@example.com", message())
+
+    assert run(main()).ok
+    (received,) = smtp_server.messages
+    assert (received.helo, received.peer) == ("mta7.edm.example.org", "127.0.0.2")
+    assert session.peer_ip == "127.0.0.1" and session.host == SERVER_NAME
+
+
+def test_a_refused_connection_is_a_temporary_connect_error():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+        session = AsyncSession(
+            SERVER_NAME, closed.getsockname()[1], address="127.0.0.1", helo_name=HELO
+        )
+
+        with pytest.raises(TemporaryConnectError, match="cannot connect"):
+            run(session.open())
 
 
 # -- TLS ------------------------------------------------------------------------------
