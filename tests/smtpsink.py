@@ -29,12 +29,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 HOST = "127.0.0.1"
@@ -236,16 +237,18 @@ def listener(behaviour: Behaviour, host: str = HOST, port: int = 0) -> socket.so
 
 
 async def serve(
-    behaviour: Behaviour, counters: Counters, socks: list[socket.socket], stop: asyncio.Event
+    listeners: list[tuple[socket.socket, Behaviour]], counters: Counters, stop: asyncio.Event
 ) -> None:
-    """Serve on every socket of `socks` until `stop` is set."""
+    """Serve on every listening socket, each with its behaviour, until `stop` is set."""
     loop = asyncio.get_running_loop()
     live: set[_Connection] = set()
     servers = [
         await loop.create_server(
-            lambda: _Connection(behaviour, counters, loop, live), sock=sock, backlog=4096
+            functools.partial(_Connection, behaviour, counters, loop, live),
+            sock=sock,
+            backlog=4096,
         )
-        for sock in socks
+        for sock, behaviour in listeners
     ]
     await stop.wait()
     for server in servers:
@@ -274,7 +277,7 @@ def running_sink(behaviour: Behaviour = Behaviour()) -> Iterator[RunningSink]:
     stop = asyncio.Event()
     thread = threading.Thread(
         target=loop.run_until_complete,
-        args=(serve(behaviour, counters, [sock], stop),),
+        args=(serve([(sock, behaviour)], counters, stop),),
         daemon=True,
     )
     thread.start()
@@ -290,12 +293,19 @@ class SinkProcess:
     """A sink in a process of its own (for benchmarks): `with SinkProcess(b) as sink: …`.
 
     It listens on one port of every address in `hosts` (loopback addresses: 127.0.1.7 is as
-    much loopback as 127.0.0.1, and lets each of 40 sites have a server of its own). The
-    process also ends by itself when the process that started it is gone.
+    much loopback as 127.0.0.1, and lets each of 40 sites have a server of its own), each
+    behaving as `behaviour` unless `overrides` names its address: one slow site, one silent
+    MX among well-behaved ones. The process also ends by itself when the process that
+    started it is gone.
     """
 
-    def __init__(self, behaviour: Behaviour = Behaviour(), hosts: tuple[str, ...] = (HOST,)):
-        self.behaviour = behaviour
+    def __init__(
+        self,
+        behaviour: Behaviour = Behaviour(),
+        hosts: tuple[str, ...] = (HOST,),
+        overrides: Mapping[str, Behaviour] | None = None,
+    ):
+        self.behaviours = {host: (overrides or {}).get(host, behaviour) for host in hosts}
         self.hosts = hosts
         self.counters = Counters()
         self.host = hosts[0]
@@ -307,7 +317,7 @@ class SinkProcess:
         ready = context.SimpleQueue()
         self._process = context.Process(
             target=_sink_main,
-            args=(self.behaviour, self.hosts, self.counters.array, ready, os.getpid()),
+            args=(self.behaviours, self.counters.array, ready, os.getpid()),
         )
         self._process.start()
         self.port = ready.get()
@@ -322,10 +332,12 @@ class SinkProcess:
         self._process.join(10)
 
 
-def _sink_main(behaviour: Behaviour, hosts: tuple[str, ...], array, ready, parent: int) -> None:
-    first = listener(behaviour, hosts[0])
+def _sink_main(behaviours: dict[str, Behaviour], array, ready, parent: int) -> None:
+    (first_host, first_behaviour), *others = behaviours.items()
+    first = listener(first_behaviour, first_host)
     port = first.getsockname()[1]
-    socks = [first, *(listener(behaviour, host, port) for host in hosts[1:])]
+    listeners = [(first, first_behaviour)]
+    listeners += [(listener(behaviour, host, port), behaviour) for host, behaviour in others]
     ready.put(port)
 
     async def main() -> None:
@@ -337,7 +349,7 @@ def _sink_main(behaviour: Behaviour, hosts: tuple[str, ...], array, ready, paren
             stop.set()
 
         watchdog = asyncio.create_task(orphaned())
-        await serve(behaviour, Counters(array), socks, stop)
+        await serve(listeners, Counters(array), stop)
         watchdog.cancel()
 
     asyncio.run(main())

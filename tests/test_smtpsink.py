@@ -90,3 +90,17 @@ def test_a_sink_in_its_own_process_serves_every_address_and_shares_its_counters(
     assert (first.code, second.code, third.code) == (250, 421, 250)
     assert (counts["connections"], counts["messages"]) == (2, 2)
     assert counts["octets"] == 2 * len(MESSAGE.replace(b"\n.", b"\n.."))  # as sent: stuffed
+
+
+def test_an_address_of_a_sink_process_can_behave_on_its_own():
+    silent = Behaviour(stall=frozenset({"greeting"}))
+    hosts = ("127.0.0.1", "127.0.1.3")
+    with SinkProcess(hosts=hosts, overrides={"127.0.1.3": silent}) as sink:
+        with session_to(sink) as session:  # 127.0.0.1 behaves as the default
+            reply = session.send("a@example.org", "b@example.com", MESSAGE)
+        with socket.create_connection(("127.0.1.3", sink.port)) as client:
+            client.settimeout(0.3)
+            with pytest.raises(TimeoutError):
+                client.recv(100)  # never greets
+
+    assert reply.ok
