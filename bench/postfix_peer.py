@@ -18,6 +18,7 @@ directory removed, when the block ends.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -89,6 +90,8 @@ class PostfixPeer:
     def __enter__(self) -> PostfixPeer:
         if not Path(POSTFIX).exists():
             raise SystemExit("Postfix is not installed: make bench-tools")
+        if os.geteuid() != 0:
+            raise SystemExit("A private Postfix needs root (its master runs as root).")
         self.root = Path(tempfile.mkdtemp(prefix="edm-postfix-peer-"))
         self.root.chmod(0o755)  # Postfix's daemons, running as `postfix`, read below it
         etc = self.root / "etc"
@@ -101,22 +104,25 @@ class PostfixPeer:
         (etc / "transport").write_text(
             "".join(f"{domain} smtp:[{ip}]:{port}\n" for domain, (ip, port) in self.routes.items())
         )
-        self._postfix("start")
-        self._wait_for_port()
+        try:
+            self._postfix("start")
+            self._wait_for_port()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:
-        master = Path(f"/proc/{self._master_pid()}")
+        pid_file = self.root / "queue" / "pid" / "master.pid"
         try:
-            self._postfix("stop")
-            deadline = time.monotonic() + 30
-            while master.exists() and time.monotonic() < deadline:
-                time.sleep(0.1)  # `postfix stop` returns before its daemons have exited
+            if pid_file.exists():
+                master = Path(f"/proc/{int(pid_file.read_text().split()[0])}")
+                self._postfix("stop")
+                deadline = time.monotonic() + 30
+                while master.exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)  # `postfix stop` returns before its daemons have exited
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
-
-    def _master_pid(self) -> int:
-        return int((self.root / "queue" / "pid" / "master.pid").read_text().split()[0])
 
     def log(self) -> str:
         """What Postfix logged so far (for a failed run)."""
