@@ -56,8 +56,9 @@ browser:
 	  { $(call apt_install,chromium,for the browser tests); }
 
 # Benchmarks compare against Postfix's smtp-source/smtp-sink and use the local PostgreSQL
-# (bench/*.py; figures in docs/BENCHMARKS.md). Postfix is installed unconfigured: only its
-# test tools are used, no mail server is started.
+# (bench/*.py; figures in docs/BENCHMARKS.md). Postfix is installed unconfigured: the system's
+# mail server is never started; `bench_delivery.py --postfix` runs a private instance under
+# /tmp (bench/postfix_peer.py) for the length of the benchmark.
 bench-tools: setup
 	@[ -x /usr/sbin/smtp-sink ] || { \
 	  echo "postfix postfix/main_mailer_type select No configuration" | \

@@ -2,18 +2,27 @@
 
     .venv/bin/python bench/bench_delivery.py [--recipients 100000] [--domains 50] [--workers 2]
 
+    # the network profile: every reply 50 ms late, and Postfix relaying the same to the same
+    .venv/bin/python bench/bench_delivery.py --reply-delay 0.05 --domains 40 --messages 2000 \
+        --postfix
+
 What runs, all on this machine and on loopback only:
 - PostgreSQL (a scratch database, dropped and created: --database) and Redis (--redis-url,
   a database number of its own, flushed);
 - a real nameserver (tests/dnsserver.py) serving MX records for the recipient domains, each
   domain its own site with the default limits; the workers resolve them over UDP;
-- Postfix's `smtp-sink` as every domain's MX, on 127.0.0.1;
+- Postfix's `smtp-sink` as every domain's MX, on 127.0.0.1; with `--reply-delay`, the sink
+  of tests/smtpsink.py instead (smtp-sink cannot delay its replies), in a process of its
+  own, each domain's MX on a loopback address of its own (127.0.1.1, 127.0.1.2, …);
 - N `manage.py rqworker` processes (the production worker command), DKIM on, 20 KB of
   personalized HTML per message.
 
 It prints messages/s from start to the last delivery recorded, the workers' memory over the
 run, and the ceiling measured in the same run: Postfix's own `smtp-source -d -s 8 -l 20000`
-into the same kind of sink.
+into the same kind of sink. With `--postfix` (for `--reply-delay` runs) the reference is
+instead a private Postfix (bench/postfix_peer.py, its defaults) relaying as many messages, of
+the size the engine sent, to the same sinks: timed from the first message handed to it until
+the sinks have received them all.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ def free_port() -> int:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--recipients", "--messages", type=int, default=100_000)
     parser.add_argument("--domains", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--html-kb", type=int, default=20)
@@ -51,6 +60,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pg", default="postgres@127.0.0.1:5432")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument(
+        "--reply-delay", type=float, default=0.0, help="seconds before every SMTP reply"
+    )
+    parser.add_argument(
+        "--postfix", action="store_true", help="race a private Postfix (with --reply-delay)"
+    )
     parser.add_argument(
         "--profile", metavar="FILE", help="run the first worker under cProfile, stats to FILE"
     )
@@ -137,12 +152,22 @@ def html_body(kilobytes: int) -> str:
     )
 
 
-def zone(domains: int) -> str:
+def zone(addresses: list[str]) -> str:
+    """An MX for each domain d00.example, d01.example…, at the address of the same index."""
     lines = []
-    for i in range(domains):
+    for i, address in enumerate(addresses):
         lines.append(f"d{i:02}.example. 3600 MX 10 mx.d{i:02}.example.")
-        lines.append(f"mx.d{i:02}.example. 3600 A 127.0.0.1")
+        lines.append(f"mx.d{i:02}.example. 3600 A {address}")
     return "\n".join(lines)
+
+
+def mx_addresses(args: argparse.Namespace) -> list[str]:
+    """Where each domain's MX listens: one smtp-sink on 127.0.0.1, or a delaying sink's own
+    loopback address per domain (so that Postfix, which limits concurrency per next hop,
+    sees 40 destinations as it would 40 providers)."""
+    if not args.reply_delay:
+        return ["127.0.0.1"] * args.domains
+    return [f"127.0.1.{i + 1}" for i in range(args.domains)]
 
 
 def populate(args: argparse.Namespace) -> int:
@@ -237,15 +262,27 @@ def timeline(progress: list[tuple[float, int]], total: int) -> tuple[float, floa
 
 def main() -> None:
     args = parse_args()
-    print(f"ceiling: smtp-source -d -s 8 -l 20000 -m {args.ceiling_messages} into smtp-sink …")
-    top = ceiling(args.ceiling_messages)
-    print(f"  {top:,.0f} messages/s")
+    if not args.reply_delay:
+        print(f"ceiling: smtp-source -d -s 8 -l 20000 -m {args.ceiling_messages} into smtp-sink …")
+        top = ceiling(args.ceiling_messages)
+        print(f"  {top:,.0f} messages/s")
+        return run(args, None, reference=("the smtp-source ceiling", top))
 
+    from tests.smtpsink import Behaviour, SinkProcess
+
+    addresses = tuple(mx_addresses(args))
+    print(f"sinks: {len(addresses)} addresses, {args.reply_delay * 1000:g} ms before every reply")
+    with SinkProcess(Behaviour(reply_delay=args.reply_delay), hosts=addresses) as sink:
+        run(args, sink)
+
+
+def run(args: argparse.Namespace, delaying, reference: tuple[str, float] | None = None) -> None:
+    """The campaign into smtp-sink, or into the `delaying` sink (then Postfix, if asked)."""
     database_url = recreate_database(args)
     from tests.dnsserver import DnsServer
 
-    dns = DnsServer(zone(args.domains)).start()
-    sink_port = free_port()
+    dns = DnsServer(zone(mx_addresses(args))).start()
+    sink_port = free_port() if delaying is None else delaying.port
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -276,8 +313,10 @@ def main() -> None:
     print(f"populating {args.recipients:,} recipients over {args.domains} domains …")
     campaign_id = populate(args)
 
-    sink = start_sink(sink_port)
-    wait_for_port(sink_port)
+    sink = None
+    if delaying is None:
+        sink = start_sink(sink_port)
+        wait_for_port(sink_port)
     # As in production: the first worker also runs RQ's scheduler (delayed batches).
     logs = [open(f"/tmp/bench-worker-{n}.log", "w") for n in range(args.workers)]  # noqa: SIM115
     workers = [
@@ -335,8 +374,9 @@ def main() -> None:
             os.killpg(worker.pid, signal.SIGTERM)
         for worker in workers:
             worker.wait()
-        os.killpg(sink.pid, signal.SIGTERM)
-        sink.wait()
+        if sink is not None:
+            os.killpg(sink.pid, signal.SIGTERM)
+            sink.wait()
         dns.stop()
 
     stats = CampaignStats.objects.get(campaign_id=campaign_id)
@@ -366,7 +406,38 @@ def main() -> None:
         f"  whole machine: {busy / elapsed:.2f} of {os.cpu_count()} cores busy "
         f"({1000 * busy / stats.audience:.2f} ms of CPU per message, every process)"
     )
-    print(f"ratio to the smtp-source ceiling: {rate / top:.2f}")
+    if delaying is not None:
+        counts = delaying.counters.snapshot()
+        size = counts["octets"] // counts["messages"]
+        print(
+            f"  sinks: {counts['messages']:,} messages of {size:,} bytes on average, "
+            f"{counts['connections']:,} connections, at most {counts['max_open']} open at once"
+        )
+        if args.postfix:
+            reference = ("Postfix", postfix_reference(args, delaying, counts))
+    if reference is not None:
+        print(f"ratio to {reference[0]}: {rate / reference[1]:.2f}")
+
+
+def postfix_reference(args: argparse.Namespace, sink, engine_counts: dict[str, int]) -> float:
+    """Postfix relaying as many messages, of the engine's average size, to the same sinks."""
+    from bench.bench_smtp import build_message
+    from bench.postfix_peer import relay_rate
+
+    domains = [f"d{i:02}.example" for i in range(args.domains)]
+    routes = dict(zip(domains, ((a, sink.port) for a in mx_addresses(args)), strict=True))
+    recipients = [f"user{n}@{domains[n % len(domains)]}" for n in range(args.recipients)]
+    data = build_message(engine_counts["octets"] // engine_counts["messages"])
+    print(
+        f"postfix: {len(recipients):,} messages of {len(data):,} bytes through a private Postfix …"
+    )
+    sink.counters.restart_max_open()
+    rate = relay_rate(routes, recipients, data, received=lambda: sink.counters.messages)
+    print(
+        f"  {rate:,.0f} messages/s, first submission to the last received by the sinks; "
+        f"at most {sink.counters.max_open} sessions open at once"
+    )
+    return rate
 
 
 if __name__ == "__main__":

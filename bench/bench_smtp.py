@@ -1,4 +1,4 @@
-"""SMTP client throughput on loopback: smtplib against delivery/smtp.py, into Postfix's smtp-sink.
+"""SMTP client throughput on loopback: smtplib, our Session and AsyncSession, into smtp-sink.
 
     .venv/bin/python bench/bench_smtp.py [--messages 5000] [--size 20480] [--rounds 3]
 
@@ -9,6 +9,8 @@ prints messages per second (best of `--rounds`) and the client's CPU time per me
 - smtplib: `SMTP.sendmail()` per message (no PIPELINING; regex dot-stuffing).
 - Session: our client; the sink offers PIPELINING, so MAIL+RCPT+DATA go in one write.
 - Session, no PIPELINING: the same against `smtp-sink -p`, to separate the two effects.
+- AsyncSession: the asyncio client (delivery/asmtp.py), one session in an event loop: what
+  the event loop and streams cost per message against the blocking client.
 - smtp-source: Postfix's C client (`-d`, same size), the ceiling of the sink and the machine.
 
 Needs `smtp-sink` and `smtp-source` (Debian package postfix). Only loopback is used.
@@ -17,6 +19,7 @@ Needs `smtp-sink` and `smtp-source` (Debian package postfix). Only loopback is u
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import shutil
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import time
 
+from delivery.asmtp import AsyncSession
 from delivery.smtp import Session, TlsPolicy
 
 HOST = "127.0.0.1"
@@ -82,6 +86,20 @@ def send_session(port: int, count: int, data: bytes) -> None:
                 raise RuntimeError(f"sink refused: {reply}")
 
 
+def send_async_session(port: int, count: int, data: bytes) -> None:
+    async def main() -> None:
+        session = AsyncSession(
+            HOST, port, helo_name="bench.edm.example.org", tls_policy=TlsPolicy.NONE
+        )
+        async with session:
+            for i in range(count):
+                reply = await session.send(SENDER, f"user{i}@example.com", data)
+                if not reply.ok:
+                    raise RuntimeError(f"sink refused: {reply}")
+
+    asyncio.run(main())
+
+
 def _worker(args) -> tuple[float, float]:
     client, port, count, data = args
     cpu = time.process_time()
@@ -127,6 +145,7 @@ def main() -> None:
         ("smtplib", send_smtplib, port),
         ("Session", send_session, port),
         ("Session, no PIPELINING", send_session, plain_port),
+        ("AsyncSession", send_async_session, port),
     ]
     print(f"{args.messages} messages of {len(data)} bytes, best of {args.rounds} rounds")
     print(f"{'client':<24}{'procs':>6}{'msg/s':>10}{'CPU µs/msg':>12}")

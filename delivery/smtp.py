@@ -17,7 +17,8 @@ How each outcome reaches the caller:
   way, except after a 421: the server is closing, `usable` turns False, and the caller must
   defer the rest of its batch (`send()` then raises `SessionClosed`).
 - `send()` raises `TemporarySessionError` when the connection breaks or a reply times out:
-  defer this message and the rest of the batch.
+  defer this message and the rest of the batch; `PossiblyDeliveredError` (a subclass) when
+  that happened while waiting for the reply to the final dot.
 
 Why our own client rather than smtplib: it pipelines MAIL, RCPT and DATA (RFC 2920), one
 round trip instead of three, and dot-stuffs with `bytes.replace` rather than smtplib's regex
@@ -49,7 +50,7 @@ COMMAND_TIMEOUT = 300.0
 DATA_TIMEOUT = 600.0
 
 # A reply line is at most 512 octets (RFC 5321 §4.5.3.1.5); accept more from sloppy servers.
-_MAX_LINE = 8192
+MAX_LINE = 8192
 _CRLF = b"\r\n"
 _ENHANCED = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 
@@ -129,6 +130,14 @@ class TemporarySessionError(SmtpError):
         self.possibly_delivered = possibly_delivered
 
 
+class PossiblyDeliveredError(TemporarySessionError):
+    """The connection was lost waiting for the reply to the final dot: the server may have
+    accepted the message (RFC 1047), so a retry may deliver it twice."""
+
+    def __init__(self, message: str):
+        super().__init__(message, possibly_delivered=True)
+
+
 class SessionClosed(TemporarySessionError):
     """`send()` on a session that is not open or that the server closed (after a 421)."""
 
@@ -158,7 +167,7 @@ class _HandshakeFailed(Exception):
 
 
 @functools.cache
-def _unverified_context() -> ssl.SSLContext:
+def unverified_context() -> ssl.SSLContext:
     # Opportunistic TLS (RFC 7435): encryption without authentication beats plain text, and
     # most MX certificates would not verify against the MX host name anyway.
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -168,7 +177,7 @@ def _unverified_context() -> ssl.SSLContext:
 
 
 @functools.cache
-def _system_context() -> ssl.SSLContext:
+def system_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
@@ -177,6 +186,51 @@ def dot_stuff(data: bytes) -> bytes:
     if data.startswith(b"."):
         data = b"." + data
     return data.replace(b"\n.", b"\n..")
+
+
+def extensions_of(ehlo_reply: Reply) -> dict[str, str]:
+    """The EHLO keywords (upper case) of a 250 reply to EHLO, and their parameters."""
+    extensions = {}
+    for line in ehlo_reply.text.split("\n")[1:]:
+        keyword, _, params = line.strip().partition(" ")
+        extensions[keyword.upper()] = params
+    return extensions
+
+
+def mail_command(
+    where: str, extensions: dict[str, str], mail_from: str, rcpt_to: str, data: bytes
+) -> bytes:
+    """MAIL FROM with the parameters `data` needs; raises PermanentMessageError."""
+    command = b"MAIL FROM:<" + _address(mail_from) + b">"
+    if not (mail_from.isascii() and rcpt_to.isascii()):
+        if "SMTPUTF8" not in extensions:
+            raise PermanentMessageError(
+                f"{where} does not offer SMTPUTF8, needed for {rcpt_to}", "5.6.7"
+            )
+        command += b" SMTPUTF8"
+    if "SIZE" in extensions:
+        command += b" SIZE=%d" % len(data)  # RFC 1870: lets the server refuse up front
+    if "8BITMIME" in extensions and not data.isascii():
+        command += b" BODY=8BITMIME"
+    return command
+
+
+def rcpt_command(rcpt_to: str) -> bytes:
+    """RCPT TO for one recipient; raises PermanentMessageError."""
+    return b"RCPT TO:<" + _address(rcpt_to) + b">"
+
+
+def first_refusal(replies: list[Reply]) -> Reply | None:
+    """The reply among those to MAIL, RCPT and DATA that ends the transaction, if any."""
+    expected = (2, 2, 3)  # MAIL and RCPT 2xx, DATA 354
+    return next(
+        (r for r, want in zip(replies, expected, strict=False) if r.code // 100 != want), None
+    )
+
+
+def verb(command: bytes) -> str:
+    """The command's verb, as errors name it: "MAIL"."""
+    return command.split(b" ", 1)[0].decode()
 
 
 def parse_reply(lines: list[bytes]) -> Reply:
@@ -312,7 +366,7 @@ class Session:
         self.peer_ip = sock.getpeername()[0]
         self._sock = sock
         if self.implicit_tls:
-            self._wrap(self.ssl_context or _system_context())
+            self._wrap(self.ssl_context or system_context())
         else:
             self._file = sock.makefile("rb")
 
@@ -325,10 +379,7 @@ class Session:
             self.extensions = {}
             return
         self._expect(reply, 250, "EHLO")
-        self.extensions = {}
-        for line in reply.text.split("\n")[1:]:
-            keyword, _, params = line.strip().partition(" ")
-            self.extensions[keyword.upper()] = params
+        self.extensions = extensions_of(reply)
 
     def _starttls(self) -> None:
         required = self.tls_policy is TlsPolicy.REQUIRED
@@ -342,7 +393,7 @@ class Session:
                 raise TemporaryTlsError(f"{self._where} refused STARTTLS: {reply}", reply)
             self.tls_fallback = True
             return
-        context = (self.ssl_context or _system_context()) if required else _unverified_context()
+        context = (self.ssl_context or system_context()) if required else unverified_context()
         self._wrap(context)
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
         self._ehlo()
@@ -408,31 +459,17 @@ class Session:
             raise SessionClosed(f"{self!r} is not open")
         commands = [b"RSET"] if self._needs_rset else []
         commands += [
-            self._mail_command(mail_from, rcpt_to, data),
-            b"RCPT TO:<" + _address(rcpt_to) + b">",
+            mail_command(self._where, self.extensions, mail_from, rcpt_to, data),
+            rcpt_command(rcpt_to),
             b"DATA",
         ]
         try:
             return self._transaction(commands, data, while_waiting)
         except _Broken as exc:
             self._drop()
-            raise TemporarySessionError(
-                f"{self._where}: {exc}", possibly_delivered=exc.after_dot
-            ) from exc
-
-    def _mail_command(self, mail_from: str, rcpt_to: str, data: bytes) -> bytes:
-        command = b"MAIL FROM:<" + _address(mail_from) + b">"
-        if not (mail_from.isascii() and rcpt_to.isascii()):
-            if "SMTPUTF8" not in self.extensions:
-                raise PermanentMessageError(
-                    f"{self._where} does not offer SMTPUTF8, needed for {rcpt_to}", "5.6.7"
-                )
-            command += b" SMTPUTF8"
-        if "SIZE" in self.extensions:
-            command += b" SIZE=%d" % len(data)  # RFC 1870: lets the server refuse up front
-        if "8BITMIME" in self.extensions and not data.isascii():
-            command += b" BODY=8BITMIME"
-        return command
+            if exc.after_dot:
+                raise PossiblyDeliveredError(f"{self._where}: {exc}") from exc
+            raise TemporarySessionError(f"{self._where}: {exc}") from exc
 
     def _transaction(
         self, commands: list[bytes], data: bytes, while_waiting: Callable[[], object] | None
@@ -448,10 +485,7 @@ class Session:
         for reply in replies:
             if reply.closes_session:
                 return self._closing(reply)
-        expected = (2, 2, 3)  # MAIL and RCPT 2xx, DATA 354
-        refusal = next(
-            (r for r, want in zip(replies, expected, strict=False) if r.code // 100 != want), None
-        )
+        refusal = first_refusal(replies)
         if refusal is None:
             return self._data(data, while_waiting)
         if len(replies) == 3 and replies[2].code == 354:
@@ -470,14 +504,14 @@ class Session:
         if "PIPELINING" in self.extensions:
             self._write(_CRLF.join(commands) + _CRLF)
             for command in commands:
-                reply = self._read_reply(_verb(command))
+                reply = self._read_reply(verb(command))
                 replies.append(reply)
                 if reply.closes_session:
                     break
             return replies
         for command in commands:
             self._write(command + _CRLF)
-            reply = self._read_reply(_verb(command))
+            reply = self._read_reply(verb(command))
             replies.append(reply)
             if reply.code >= 400:
                 break
@@ -536,7 +570,7 @@ class Session:
         lines = []
         while True:
             try:
-                line = self._file.readline(_MAX_LINE)
+                line = self._file.readline(MAX_LINE)
             except TimeoutError as exc:
                 raise _Broken(
                     f"timed out waiting for the reply to {waiting_for}", after_dot
@@ -554,10 +588,6 @@ class Session:
             lines.append(line)
             if line[3:4] != b"-":
                 return parse_reply(lines)
-
-
-def _verb(command: bytes) -> str:
-    return command.split(b" ", 1)[0].decode()
 
 
 def _address(address: str) -> bytes:

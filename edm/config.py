@@ -35,6 +35,17 @@ class Variable:
     help: str
 
 
+# RFC 5321 §4.5.3.2's minimum timeouts; connecting has no RFC value (Postfix's 30 s).
+SMTP_TIMEOUTS: dict[str, tuple[int, str]] = {
+    "connect": (30, "to wait for a TCP connection to a mail server"),
+    "greeting": (300, "to wait for a server's 220 greeting"),
+    "mail": (300, "to wait for the reply to MAIL (and to EHLO, STARTTLS, RSET, QUIT)"),
+    "rcpt": (300, "to wait for the reply to RCPT"),
+    "data": (120, "to wait for the 354 reply to DATA"),
+    "data_block": (180, "a block of the message may take to be written to the server"),
+    "final_dot": (600, "to wait for the reply to the end of a message (the final dot)"),
+}
+
 VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DATABASE_URL",
@@ -79,6 +90,10 @@ VARIABLES: tuple[Variable, ...] = (
         "`smtps://user:pass@host:465` (implicit TLS).",
     ),
     Variable("EDM_SMTP_PORT", "`25`", "Port used for MX delivery (tests use high ports)."),
+    *(
+        Variable(f"EDM_SMTP_TIMEOUT_{step.upper()}", f"`{seconds}`", f"Seconds {what}.")
+        for step, (seconds, what) in SMTP_TIMEOUTS.items()
+    ),
     Variable(
         "EDM_DNS_NAMESERVERS", "the system resolver", "Nameservers for MX lookups, `ip[:port],…`."
     ),
@@ -407,6 +422,14 @@ def smtp_port() -> int:
     return _port("EDM_SMTP_PORT", 25)
 
 
+def smtp_timeouts() -> dict[str, float]:
+    """Seconds per SMTP step: connect, greeting, mail, rcpt, data, data_block, final_dot."""
+    return {
+        step: _positive_seconds(f"EDM_SMTP_TIMEOUT_{step.upper()}", float(seconds))
+        for step, (seconds, _) in SMTP_TIMEOUTS.items()
+    }
+
+
 def bounce_listen() -> tuple[str, int]:
     value = _raw("EDM_BOUNCE_LISTEN") or "127.0.0.1:2526"
     host, _, port = value.rpartition(":")
@@ -626,6 +649,19 @@ def _positive_int(name: str, default: int) -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigError(f"{name}={value!r} is not a positive whole number.")
     return int(value)
+
+
+def _positive_seconds(name: str, default: float) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"{name}={value!r} is not a positive number of seconds.")
+    return seconds
 
 
 def _port(name: str, default: int) -> int:

@@ -319,7 +319,7 @@ def start(
         kwargs["auth_require_tls"] = tls != "implicit"
     listener = socket.socket()
     listener.bind((HOST, 0))
-    listener.listen(128)
+    listener.listen(512)  # room for hundreds of sessions connecting at once
     controller = _Controller(recorder, listener, **kwargs)
     controller.start()
     server = SmtpServer(recorder, controller)

@@ -10,6 +10,7 @@ from delivery.relay import Relay
 from delivery.smtp import (
     AuthenticationError,
     PermanentMessageError,
+    PossiblyDeliveredError,
     Reply,
     Session,
     SessionClosed,
@@ -327,7 +328,7 @@ def test_timeout_after_the_final_dot_says_the_message_may_be_delivered(start_smt
     session = session_to(server, command_timeout=5, data_timeout=0.3)
     session.open()
 
-    with pytest.raises(TemporarySessionError) as failed:
+    with pytest.raises(PossiblyDeliveredError) as failed:
         session.send(SENDER, "q@example.com", message())
 
     assert failed.value.possibly_delivered is True
