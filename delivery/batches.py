@@ -198,7 +198,7 @@ def message_builder(prepared: PreparedCampaign, recipient: Recipient):
 
 
 def reply_classification(reply: Reply) -> Classification:
-    found = classify_reply(reply.code, reply.enhanced, reply.text)
+    found = classify_reply(reply.code, reply.enhanced, reply.text, reply.command or None)
     return Classification(str(found.reason), found.hard)
 
 

@@ -69,6 +69,9 @@ class Reply(NamedTuple):
     code: int
     enhanced: str | None  # RFC 3463 enhanced status code, when the server gives one
     text: str  # lines joined with "\n", without code and enhanced code
+    # The command a refusal answered ("MAIL", "RCPT", "DATA"); "" for other replies. "User
+    # unknown" after RCPT TO is a dead mailbox, after DATA a content filter's words.
+    command: str = ""
 
     @property
     def ok(self) -> bool:
@@ -222,9 +225,14 @@ def rcpt_command(rcpt_to: str) -> bytes:
 
 def first_refusal(replies: list[Reply]) -> Reply | None:
     """The reply among those to MAIL, RCPT and DATA that ends the transaction, if any."""
-    expected = (2, 2, 3)  # MAIL and RCPT 2xx, DATA 354
+    expected = ((2, "MAIL"), (2, "RCPT"), (3, "DATA"))  # MAIL and RCPT 2xx, DATA 354
     return next(
-        (r for r, want in zip(replies, expected, strict=False) if r.code // 100 != want), None
+        (
+            reply._replace(command=command)
+            for reply, (want, command) in zip(replies, expected, strict=False)
+            if reply.code // 100 != want
+        ),
+        None,
     )
 
 

@@ -67,7 +67,7 @@ def test_refused_recipient_fails_only_that_message_and_rset_precedes_the_next(st
         assert session.usable
 
     assert first.ok and after.ok
-    assert refused == Reply(550, "5.1.1", "No such user")
+    assert refused == Reply(550, "5.1.1", "No such user", command="RCPT")
     assert refused.permanent and not refused.temporary
     assert [m.rcpt_tos for m in server.wait_for_messages(2)] == [
         ["a@example.com"],
