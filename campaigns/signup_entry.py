@@ -9,10 +9,15 @@ people never see it, robots that fill every field do.
 
 from __future__ import annotations
 
+import time
+
 from django import forms
+from django.conf import settings
+from django.template.loader import render_to_string
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import SignupForm
+from campaigns.signup_tokens import form_stamp, form_url
 
 HONEYPOT = "website"
 STAMP = "stamp"
@@ -81,3 +86,22 @@ class SignupEntry(forms.Form):
             for key, value in self.cleaned_data.items()
             if key.startswith(ATTRIBUTE_PREFIX) and value.strip()
         }
+
+
+def embed_snippet(signup_form: SignupForm) -> str:
+    """The form as plain HTML for another site: no script, no style sheet needed.
+
+    Its stamp is made now; once older than EDM_FORM_MAX_AGE_HOURS a submission from it is
+    shown again on the hosted page to be sent once more (campaigns/views/signup_public.py).
+    """
+    entry = SignupEntry(
+        signup_form, initial={STAMP: form_stamp(signup_form.public_id, time.time())}
+    )
+    return render_to_string(
+        "campaigns/public/_signup_fields.html",
+        {
+            "form": signup_form,
+            "entry": entry,
+            "action": form_url(settings.EDM_PUBLIC_URL, signup_form.public_id),
+        },
+    ).strip()

@@ -30,12 +30,13 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns import signup_limits
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Consent, Contact, ContactList, Membership, SignupForm
+from campaigns.selectors.contact_search import contact_by_email
 from campaigns.selectors.suppressions import email_is_suppressed
 from campaigns.services import signup_mail
 from campaigns.signup_tokens import Confirmation
@@ -192,17 +193,24 @@ def signup_confirm(confirmation: Confirmation) -> SignupConfirmed:
 
 
 def _contact_for(address, submission: Submission) -> Contact:
-    """The address's contact, created with the form's name and attributes if it is new."""
-    contact, _ = Contact.objects.get_or_create(
-        email=address.email,
-        defaults={
-            "domain": address.domain,
-            "name": submission.name.strip(),
-            "attributes": submission.attributes,
-            "status": Contact.Status.ENABLED,  # not suppressed: checked before
-        },
-    )
-    return contact
+    """The address's contact, created with the form's name and attributes if it is new.
+
+    Found through `contact_by_email`, so the lookup follows however contacts are matched
+    (case-insensitive matching is coming)."""
+    contact = contact_by_email(address.email)
+    if contact is not None:
+        return contact
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                email=address.email,
+                domain=address.domain,
+                name=submission.name.strip(),
+                attributes=submission.attributes,
+                status=Contact.Status.ENABLED,  # not suppressed: checked before
+            )
+    except IntegrityError:  # created at the same moment by another job or an import
+        return contact_by_email(address.email)
 
 
 def _subscribe(contact: Contact, lists: list[ContactList], now) -> None:

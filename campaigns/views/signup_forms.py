@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 
 from campaigns.forms import SignupFormForm
 from campaigns.models import SignupForm
 from campaigns.services.signup_forms import signup_form_save
-from campaigns.signup_entry import STAMP, SignupEntry
-from campaigns.signup_tokens import form_stamp, form_url
+from campaigns.signup_entry import embed_snippet
+from campaigns.signup_tokens import form_url
 
 
 def signup_form_index(request):
@@ -40,22 +37,3 @@ def _edit(request, signup_form: SignupForm):
         context["hosted_url"] = form_url(settings.EDM_PUBLIC_URL, signup_form.public_id)
         context["snippet"] = embed_snippet(signup_form)
     return render(request, "campaigns/signup_form_edit.html", context)
-
-
-def embed_snippet(signup_form: SignupForm) -> str:
-    """The form as plain HTML for another site: no script, no style sheet needed.
-
-    Its stamp is made now; once older than EDM_FORM_MAX_AGE_HOURS a submission from it is
-    shown again on the hosted page to be sent once more (campaigns/views/signup_public.py).
-    """
-    entry = SignupEntry(
-        signup_form, initial={STAMP: form_stamp(signup_form.public_id, time.time())}
-    )
-    return render_to_string(
-        "campaigns/public/_signup_fields.html",
-        {
-            "form": signup_form,
-            "entry": entry,
-            "action": form_url(settings.EDM_PUBLIC_URL, signup_form.public_id),
-        },
-    ).strip()
