@@ -1,6 +1,7 @@
 """Counters in Redis that keep sign-up forms from being abused, shared by every process.
 
-    edm:form-rate:<client address>:<hour>     submissions from one client address this hour
+    edm:form-rate:<client address>:<hour>     submissions from one client address (IPv6: its
+                                              /64) this hour
     edm:signup-mail:<sha256(address)>:<day>   confirmation emails sent to one address today
 
 Fixed windows, like edm/rest/ratelimit.py: up to twice the limit across a boundary, for one
@@ -10,6 +11,7 @@ round trip. Addresses are hashed so Redis holds no list of who signed up.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -22,7 +24,7 @@ DAY = 86400
 
 def submission_allowed(client_address: str) -> bool:
     """Count one submission from this client address; False past EDM_FORM_SUBMISSIONS_PER_HOUR."""
-    key = f"edm:form-rate:{client_address}:{int(time.time()) // HOUR}"
+    key = f"edm:form-rate:{_client_key(client_address)}:{int(time.time()) // HOUR}"
     return _count(key, HOUR) <= settings.EDM_FORM_SUBMISSIONS_PER_HOUR
 
 
@@ -32,6 +34,18 @@ def confirmation_mail_allowed(email: str) -> bool:
     digest = hashlib.sha256(email.lower().encode()).hexdigest()
     key = f"edm:signup-mail:{digest}:{int(time.time()) // DAY}"
     return _count(key, DAY) <= settings.EDM_SIGNUP_MAILS_PER_ADDRESS_PER_DAY
+
+
+def _client_key(client_address: str) -> str:
+    """An IPv4 address, or the /64 of an IPv6 one: a single host is usually given a whole
+    /64 (RFC 6177), so counting single IPv6 addresses would count nothing."""
+    try:
+        address = ipaddress.ip_address(client_address)
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address) + "/64"
+    return str(address)
 
 
 def _count(key: str, window: int) -> int:

@@ -114,6 +114,9 @@ def signup_process(values: dict) -> SignupOutcome:
     )
     with transaction.atomic():
         contact = _contact_for(address, submission)
+        if Consent.objects.filter(contact=contact, form=form, requested_at=requested_at).exists():
+            # RQ ran this job before (a worker died after committing): done already.
+            return SignupOutcome("ignored", "processed before")
         current = dict(
             Membership.objects.filter(contact=contact, list__in=lists).values_list(
                 "list_id", "status"

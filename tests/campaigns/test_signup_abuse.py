@@ -133,3 +133,24 @@ def test_one_address_gets_at_most_the_daily_number_of_confirmations(form, settin
     assert TxMessage.objects.filter(email__iexact="victim@example.com").count() == 2
     other = signup_process({**values, "email": "someone.else@example.com"})
     assert other.kind == "confirmation-sent"
+
+
+def test_addresses_of_one_ipv6_64_share_one_count(client, form, settings):
+    settings.EDM_FORM_SUBMISSIONS_PER_HOUR = 2
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        assert submit(client, form, "ann@example.com", ip=host).status_code == 200
+    assert submit(client, form, "ann@example.com", ip="2001:db8:1:2::ffff").status_code == 429
+    assert submit(client, form, "ann@example.com", ip="2001:db8:1:3::1").status_code == 200
+
+
+def test_a_sign_up_job_run_twice_stores_and_sends_once(form):
+    values = {
+        "form_id": form.pk,
+        "email": "ann@example.com",
+        "list_ids": [form.lists.get().pk],
+        "requested_at": "2026-12-04T10:00:00+00:00",
+    }
+    assert signup_process(values).kind == "confirmation-sent"
+    assert signup_process(values).reason == "processed before"
+    assert TxMessage.objects.count() == 1
+    assert form.consents.count() == 1
