@@ -10,7 +10,7 @@ from django.test import Client
 
 from campaigns.models import Consent, Contact, Membership, Suppression, Template
 from campaigns.selectors.campaigns import campaign_audience
-from campaigns.selectors.contacts import list_audience
+from campaigns.selectors.contacts import list_audience, list_summaries
 from campaigns.services.signups import signup_process
 from campaigns.signup_tokens import Confirmation, confirm_token, stamp_issued_at
 from delivery.models import Delivery, TxMessage
@@ -102,6 +102,8 @@ def test_unconfirmed_members_are_in_no_audience_and_get_no_delivery(newsletter):
     assert list(campaign_audience(campaign).values_list("email", flat=True)) == ["bob@example.com"]
     assert deliveries_snapshot(campaign) == 1
     assert list(Delivery.objects.values_list("email", flat=True)) == ["bob@example.com"]
+    (summary,) = list_summaries()
+    assert (summary.total, summary.subscribed, summary.unconfirmed) == (2, 1, 1)
 
 
 def test_opening_the_link_changes_nothing_and_the_button_subscribes_and_confirms_the_consent(
