@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.importing.readers import megabytes
 from campaigns.importing.sniff import COMMON_ENCODINGS
-from campaigns.models import ContactList, Import
+from campaigns.models import ContactList, Import, SignupForm
 
 
 class ListForm(forms.ModelForm):
@@ -98,3 +100,59 @@ class MappingForm(forms.Form):
             (code, f"{label} (detected)" if code == detected else label)
             for code, label in encodings.items()
         ]
+
+
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+class SignupFormForm(forms.ModelForm):
+    """The settings of a sign-up form; its attribute fields as `key: Label` lines."""
+
+    attribute_lines = forms.CharField(
+        label="Attribute fields",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, `key: Label shown`, e.g. `city: Your city`.",
+    )
+
+    class Meta:
+        model = SignupForm
+        fields = [
+            "name",
+            "lists",
+            "visitor_chooses_lists",
+            "asks_name",
+            "opt_in",
+            "consent_text",
+            "from_name",
+            "from_email",
+            "confirmation_template",
+            "welcome_template",
+            "active",
+        ]
+        widgets = {
+            "lists": forms.CheckboxSelectMultiple,
+            "consent_text": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"visitor_chooses_lists": "Visitors choose among these lists"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attribute_lines"].initial = "\n".join(
+            f"{item['key']}: {item.get('label', '')}" for item in self.instance.attribute_fields
+        )
+
+    def clean_from_email(self) -> str:
+        try:
+            return normalize_email(self.cleaned_data["from_email"]).email
+        except InvalidEmailError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_attribute_lines(self) -> list[dict[str, str]]:
+        parsed = parse_attributes(self.cleaned_data["attribute_lines"])
+        for key in parsed:
+            if not _ATTRIBUTE_KEY.fullmatch(key):
+                raise forms.ValidationError(
+                    f"“{key}”: a key is 1 to 64 letters, digits or underscores."
+                )
+        return [{"key": key, "label": label or key} for key, label in parsed.items()]

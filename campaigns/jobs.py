@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.services import import_runner, uploads
+from campaigns.services import import_runner, signups, uploads
 
 
 def import_contacts(import_id: int) -> None:
@@ -13,3 +13,8 @@ def import_contacts(import_id: int) -> None:
 def uploads_sweep() -> int:
     """Delete uploaded files older than a day that no import names (run by the cron process)."""
     return uploads.uploads_sweep()
+
+
+def signup_process(values: dict) -> None:
+    """Act on one sign-up form submission (queued for every well-formed one)."""
+    signups.signup_process(values)

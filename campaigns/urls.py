@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import links
+from campaigns import links, signup_tokens
 from campaigns.views import (
     campaign_actions,
     campaigns,
@@ -10,6 +10,8 @@ from campaigns.views import (
     previews,
     public,
     reports,
+    signup_forms,
+    signup_public,
     suppressions,
     templates,
 )
@@ -128,5 +130,24 @@ urlpatterns = [
         public.unsubscribe_confirm,
         name="unsubscribe_confirm",
     ),
+    path(
+        f"{links.UNSUBSCRIBE_PATH}/<str:token>/preferences/",
+        public.preferences_save,
+        name="preferences_save",
+    ),
     path(f"{links.VIEW_ONLINE_PATH}/<str:token>/", public.view_online, name="view_online"),
+    # Sign-up forms: the dashboard's pages, then the public ones (signup_tokens.py's paths).
+    path("forms/", signup_forms.signup_form_index, name="signup_form_index"),
+    path("forms/new/", signup_forms.signup_form_create, name="signup_form_create"),
+    path("forms/<int:pk>/", signup_forms.signup_form_edit, name="signup_form_edit"),
+    path(
+        f"{signup_tokens.CONFIRM_PATH}/<str:token>/",
+        signup_public.signup_confirm_page,
+        name="signup_confirm",
+    ),
+    path(
+        f"{signup_tokens.FORM_PATH}/<str:public_id>/",
+        signup_public.signup_form,
+        name="signup_form",
+    ),
 ]

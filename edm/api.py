@@ -14,7 +14,15 @@ from django.urls import URLPattern, URLResolver, path, re_path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
-from campaigns.api import campaigns, contacts, imports, lists, suppressions, templates
+from campaigns.api import (
+    campaigns,
+    contacts,
+    imports,
+    lists,
+    signup_forms,
+    suppressions,
+    templates,
+)
 from campaigns.emails import InvalidEmailError
 from campaigns.importing.errors import BadFileError
 from campaigns.services.campaigns import CampaignInvalidError, CampaignStateError
@@ -81,6 +89,7 @@ def build() -> NinjaAPI:
     api.add_router("/suppressions", suppressions.router)
     api.add_router("/templates", templates.router)
     api.add_router("/campaigns", campaigns.router)
+    api.add_router("", signup_forms.router)
     api.add_router("", reports.router)
     api.add_router("", tx.router)
     return api

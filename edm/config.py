@@ -220,6 +220,35 @@ VARIABLES: tuple[Variable, ...] = (
         "Requests one API token may make per minute; more are answered 429 with Retry-After.",
     ),
     Variable(
+        "EDM_FORM_SUBMISSIONS_PER_HOUR",
+        "`20`",
+        "Sign-up form submissions one client address may make per hour (across all forms); "
+        "more are answered 429.",
+    ),
+    Variable(
+        "EDM_FORM_MIN_SECONDS",
+        "`3`",
+        "A sign-up form sent back sooner than this after its page was shown is taken for a "
+        "robot: it gets the usual answer and nothing is done. `0` turns the check off.",
+    ),
+    Variable(
+        "EDM_FORM_MAX_AGE_HOURS",
+        "`24`",
+        "A sign-up form older than this (or an embedded snippet copied earlier) is shown again "
+        "on the hosted page, filled in, to be sent once more.",
+    ),
+    Variable(
+        "EDM_SIGNUP_CONFIRM_DAYS",
+        "`7`",
+        "How long the link in a sign-up confirmation email works.",
+    ),
+    Variable(
+        "EDM_SIGNUP_MAILS_PER_ADDRESS_PER_DAY",
+        "`3`",
+        "Confirmation emails one address may be sent per day by sign-up forms, so a form "
+        "cannot be used to flood someone's mailbox; past it, sign-ups for it are ignored.",
+    ),
+    Variable(
         "EDM_RENDER_MAX_STEPS",
         "`100000`",
         "Steps one message's templates may take when rendered for one recipient (each loop "
@@ -598,6 +627,31 @@ def client_ip_header() -> str | None:
 
 def api_requests_per_minute() -> int:
     return _positive_int("EDM_API_REQUESTS_PER_MINUTE", 600)
+
+
+def form_submissions_per_hour() -> int:
+    return _positive_int("EDM_FORM_SUBMISSIONS_PER_HOUR", 20)
+
+
+def form_min_seconds() -> int:
+    value = _raw("EDM_FORM_MIN_SECONDS")
+    if value is None:
+        return 3
+    if not value.isdigit():
+        raise ConfigError(f"EDM_FORM_MIN_SECONDS={value!r} is not a whole number of seconds.")
+    return int(value)
+
+
+def form_max_age_hours() -> int:
+    return _positive_int("EDM_FORM_MAX_AGE_HOURS", 24)
+
+
+def signup_confirm_days() -> int:
+    return _positive_int("EDM_SIGNUP_CONFIRM_DAYS", 7)
+
+
+def signup_mails_per_address_per_day() -> int:
+    return _positive_int("EDM_SIGNUP_MAILS_PER_ADDRESS_PER_DAY", 3)
 
 
 def render_max_steps() -> int:

@@ -77,6 +77,9 @@ class Membership(models.Model):
     class Status(models.TextChoices):
         SUBSCRIBED = "subscribed", "subscribed"
         UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+        # Signed up through a double opt-in form, the address has not confirmed yet: never
+        # sent campaigns (every audience selects SUBSCRIBED only).
+        UNCONFIRMED = "unconfirmed", "waiting for confirmation"
 
     # No database-level foreign keys here, on purpose: checking both for every imported row
     # (a lookup and a row lock on the contact) doubled the import's database time (measured
@@ -108,7 +111,12 @@ class Membership(models.Model):
                 fields=["list"],
                 condition=models.Q(status="unsubscribed"),
                 name="membership_unsubscribed",
-            )
+            ),
+            models.Index(
+                fields=["list"],
+                condition=models.Q(status="unconfirmed"),
+                name="membership_unconfirmed",
+            ),
         ]
 
     def __str__(self) -> str:

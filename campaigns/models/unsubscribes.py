@@ -16,6 +16,7 @@ class Unsubscribe(models.Model):
         WEB = "web", "unsubscribe page"
         ONE_CLICK = "one-click", "one-click (RFC 8058)"
         MAILTO = "mailto", "email to the unsubscribe address"
+        PREFERENCES = "preferences", "preference centre"
 
     class Scope(models.TextChoices):
         LIST = "list", "the campaign's lists"

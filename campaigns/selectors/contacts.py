@@ -21,6 +21,7 @@ STATUS_FILTERS = {
     "": ("All", Q()),
     "subscribed": ("Subscribed", Q(status=Membership.Status.SUBSCRIBED)),
     "unsubscribed": ("Unsubscribed from this list", Q(status=Membership.Status.UNSUBSCRIBED)),
+    "unconfirmed": ("Waiting for confirmation", Q(status=Membership.Status.UNCONFIRMED)),
     # Prefixed: a contact's own "unsubscribed" (from everything) is not the membership's.
     **{
         f"contact-{status}": (f"Contact {label}", Q(contact__status=status))
@@ -37,6 +38,7 @@ class ListSummary:
     total: int = 0
     subscribed: int = 0
     unsubscribed: int = 0
+    unconfirmed: int = 0  # signed up through a double opt-in form, not confirmed yet
     by_contact_status: dict[str, int] = field(default_factory=dict)  # not "enabled" only
     not_sendable: int = 0  # subscribed here, but the contact is not enabled
 
@@ -47,10 +49,11 @@ class ListSummary:
 
 
 def list_summaries(lists: QuerySet[ContactList] | None = None) -> list[ListSummary]:
-    """Every list (or those given) with counts, from three grouped queries.
+    """Every list (or those given) with counts, from a few grouped queries.
 
-    Only the total walks every membership (on the unique index); unsubscribed memberships
-    and contacts that are not enabled are few and counted from their partial indexes.
+    Only the total walks every membership (on the unique index); unsubscribed and
+    unconfirmed memberships and contacts that are not enabled are few and counted from their
+    partial indexes.
     """
     lists = list(ContactList.objects.all() if lists is None else lists)
     summaries = {item.pk: ListSummary(item) for item in lists}
@@ -60,6 +63,10 @@ def list_summaries(lists: QuerySet[ContactList] | None = None) -> list[ListSumma
     unsubscribed = members.filter(status=Membership.Status.UNSUBSCRIBED)
     for list_id, n in unsubscribed.values_list("list_id").annotate(n=Count("*")):
         summaries[list_id].unsubscribed = n
+        summaries[list_id].subscribed -= n
+    unconfirmed = members.filter(status=Membership.Status.UNCONFIRMED)
+    for list_id, n in unconfirmed.values_list("list_id").annotate(n=Count("*")):
+        summaries[list_id].unconfirmed = n
         summaries[list_id].subscribed -= n
     not_enabled = members.exclude(contact__status=Contact.Status.ENABLED)
     for list_id, status, n in not_enabled.values_list("list_id", "contact__status").annotate(

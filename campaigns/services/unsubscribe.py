@@ -10,6 +10,7 @@ click unsubscribes again (the contact may have been resubscribed since) without 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.links import LinkTarget
-from campaigns.models import Campaign, Contact, Unsubscribe
+from campaigns.models import Campaign, Contact, ContactList, Unsubscribe
 from campaigns.selectors.links import LinkTargetGoneError, link_target
 from campaigns.services.contacts import contact_unsubscribe, membership_unsubscribe
 from delivery import counters
@@ -33,15 +34,22 @@ class Unsubscribed(NamedTuple):
     first: bool  # False: this contact had already unsubscribed through this campaign
 
 
-def unsubscribe_record(target: LinkTarget, method: str) -> Unsubscribed:
+def unsubscribe_record(
+    target: LinkTarget,
+    method: str,
+    *,
+    scope: str | None = None,
+    lists: Iterable[ContactList] | None = None,
+) -> Unsubscribed:
     """Unsubscribe the link's contact as EDM_UNSUBSCRIBE_SCOPE says; record and count it once.
 
     `target` must come from a verified token or address; `method` is an Unsubscribe.Method.
-    Raises LinkTargetGoneError (campaigns/selectors/links.py) when the campaign
-    or the contact no longer exists.
+    The preference centre names the `scope` itself (leave all) or, with scope `list`, the
+    `lists` the person unticked instead of the campaign's. Raises LinkTargetGoneError
+    (campaigns/selectors/links.py) when the campaign or the contact no longer exists.
     """
     campaign, contact = link_target(target)
-    scope = settings.EDM_UNSUBSCRIBE_SCOPE
+    scope = scope or settings.EDM_UNSUBSCRIBE_SCOPE
     now = timezone.now()
     with transaction.atomic():
         _, first = Unsubscribe.objects.get_or_create(
@@ -53,7 +61,7 @@ def unsubscribe_record(target: LinkTarget, method: str) -> Unsubscribed:
             label = Unsubscribe.Method(method).label
             contact_unsubscribe(contact=contact, source=f"{label}, campaign “{campaign.name}”")
         else:
-            for contact_list in campaign.lists.all():
+            for contact_list in campaign.lists.all() if lists is None else lists:
                 membership_unsubscribe(contact_list=contact_list, contact=contact)
         if first:
             counters.add(

@@ -1,4 +1,5 @@
-"""Pages anyone with a signed link opens, without logging in: unsubscribe and view online.
+"""Pages anyone with a signed link opens, without logging in: unsubscribe (with the
+preference centre) and view online.
 
 A token that is forged, altered or made for the other purpose is answered 404 before anything
 is read or changed (campaigns/links.py checks its HMAC).
@@ -15,10 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.links import LinkPurpose, LinkTarget, read_token
 from campaigns.models import Unsubscribe
+from campaigns.models.consents import USER_AGENT_MAX_LENGTH
 from campaigns.previews import campaign_preview, recipient_of
 from campaigns.selectors.links import LinkTargetGoneError, link_target, unsubscribed_already
+from campaigns.selectors.preferences import preference_lists
+from campaigns.services.preferences import preferences_update
 from campaigns.services.unsubscribe import unsubscribe_record
 from campaigns.templating import InvalidContentError, TemplateRenderError
+from edm.login_throttle import client_address
 
 # The message as its recipient sees it: its images and fonts load, nothing runs, and the
 # sandbox gives it an origin of its own (no cookies of the dashboard, no forms).
@@ -47,7 +52,8 @@ def _one_click(request) -> bool:
 @csrf_exempt  # RFC 8058 §3.2: providers POST with no cookie and no token; the HMAC is the check
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    """GET: the page with one confirm button. POST: the one-click unsubscribe of RFC 8058."""
+    """GET: the page with one confirm button and the preference centre. POST: the one-click
+    unsubscribe of RFC 8058."""
     target = _target(LinkPurpose.UNSUBSCRIBE, token)
     if request.method == "POST":
         if not _one_click(request):
@@ -72,8 +78,30 @@ def unsubscribe(request, token: str):
             "token": token,
             "already": unsubscribed_already(campaign, contact),
             "everything": settings.EDM_UNSUBSCRIBE_SCOPE == Unsubscribe.Scope.ALL,
+            "choices": preference_lists(contact),
         },
     )
+
+
+@login_not_required
+@require_POST
+def preferences_save(request, token: str):
+    """The preference centre's form (CSRF-checked, on our page): keep the ticked lists, leave
+    the others or all, correct the name."""
+    target = _target(LinkPurpose.UNSUBSCRIBE, token)
+    keep = {int(v) for v in request.POST.getlist("lists") if v.isascii() and v.isdigit()}
+    try:
+        saved = preferences_update(
+            target,
+            keep_list_ids=keep,
+            name=request.POST.get("name"),
+            leave_all=request.POST.get("action") == "leave-all",
+            client_address=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
+        )
+    except LinkTargetGoneError as exc:
+        raise Http404(str(exc)) from None
+    return render(request, "campaigns/public/preferences_saved.html", {"saved": saved})
 
 
 @login_not_required
