@@ -3,6 +3,7 @@
 from campaigns.models.campaigns import Campaign
 from campaigns.models.contacts import Contact, ContactList, Membership
 from campaigns.models.imports import Import, ImportRejection
+from campaigns.models.segments import Segment
 from campaigns.models.suppressions import Suppression
 from campaigns.models.templates import Template
 from campaigns.models.unsubscribes import Unsubscribe
@@ -14,6 +15,7 @@ __all__ = [
     "Import",
     "ImportRejection",
     "Membership",
+    "Segment",
     "Suppression",
     "Template",
     "Unsubscribe",
