@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.emails import InvalidEmailError, normalize_email
-from campaigns.models import Campaign, ContactList, Template
+from campaigns.models import Campaign, ContactList, Segment, Template
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import Content, Part, Problem
 from delivery import control, planning
@@ -68,6 +68,7 @@ def campaign_save(
     reply_to: str = "",
     lists: Iterable[ContactList],
     exclusion_lists: Iterable[ContactList] = (),
+    segment: Segment | None = None,
     subject: str,
     html: str,
     text: str = "",
@@ -105,6 +106,7 @@ def campaign_save(
     campaign.from_email, campaign.reply_to = from_email, reply_to
     campaign.subject, campaign.html, campaign.text = subject, html, text
     campaign.layout, campaign.template, campaign.time_zone = layout, template, time_zone
+    campaign.segment = segment
     if retry_window is not None:
         campaign.retry_window = retry_window
     campaign.updated_at = timezone.now()
@@ -116,9 +118,10 @@ def campaign_save(
 
 
 def campaign_duplicate(campaign: Campaign, *, by=None) -> Campaign:
-    """A new draft with the same sender, lists and content."""
+    """A new draft with the same sender, audience and content."""
     copy = Campaign(
         name=f"{campaign.name} (copy)",
+        segment=campaign.segment,
         from_name=campaign.from_name,
         from_email=campaign.from_email,
         reply_to=campaign.reply_to,

@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from campaigns.content_forms import CampaignForm, ScheduleForm, TestSendForm
-from campaigns.models import Campaign, Contact, Template
+from campaigns.models import Campaign, Contact, Segment, Template
 from campaigns.previews import campaign_preview, recipient_of
 from campaigns.selectors.campaigns import (
     audience,
@@ -23,6 +23,7 @@ from campaigns.selectors.campaigns import (
     campaign_preview_contact,
     sender_defaults,
 )
+from campaigns.selectors.segments import segment_group
 from campaigns.services import campaigns as campaign_services
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import InvalidContentError, TemplateRenderError
@@ -157,7 +158,11 @@ def campaign_preview_html(request, pk):
 
 @require_GET
 def campaign_audience(request):
-    """JSON: the audience size of lists minus exclusion lists, for the editor as boxes change."""
+    """JSON: the audience size of lists minus exclusion lists, narrowed by a saved segment,
+    for the editor as its choices change."""
     lists = [int(v) for v in request.GET.getlist("list") if v.isdigit()]
     excluded = [int(v) for v in request.GET.getlist("exclude") if v.isdigit()]
-    return JsonResponse({"size": audience(lists, excluded).count() if lists else 0})
+    segment_id = request.GET.get("segment", "")
+    segment = get_object_or_404(Segment, pk=segment_id) if segment_id.isdigit() else None
+    group = segment_group(segment) if segment is not None else None
+    return JsonResponse({"size": audience(lists, excluded, group).count() if lists else 0})

@@ -1,5 +1,6 @@
 // The campaign editor's audience size, counted by the server as target and exclusion lists
-// are ticked: distinct contacts who would receive the campaign if it started now.
+// are ticked and a segment chosen: distinct contacts who would receive the campaign if it
+// started now.
 (function () {
   "use strict";
   var box = document.querySelector("[data-audience]");
@@ -20,6 +21,8 @@
     var params = new URLSearchParams();
     ticked("lists").forEach(function (id) { params.append("list", id); });
     ticked("exclusion_lists").forEach(function (id) { params.append("exclude", id); });
+    var segment = box.querySelector("select[name=segment]");
+    if (segment && segment.value) params.append("segment", segment.value);
     var number = ++asked;
     fetch(box.getAttribute("data-audience") + "?" + params.toString(), {
       headers: { Accept: "application/json" },

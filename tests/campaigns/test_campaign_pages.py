@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Membership, Suppression, Template
+from campaigns.models import Campaign, Contact, Membership, Suppression, Template
+from campaigns.services.segments import segment_create
 from delivery import capture
 from delivery.models import CampaignStats, CapturedMessage
 from tests.factories import make_campaign, make_contact, make_list
@@ -341,3 +342,29 @@ def test_campaign_pages_need_a_login_and_mark_the_campaigns_section(client, admi
         assert admin_client.get(url).status_code == 405
     campaign.refresh_from_db()
     assert campaign.status == "draft" and Campaign.objects.count() == 1
+
+
+def test_the_editor_saves_a_segment_and_counts_the_lists_narrowed_by_it(
+    admin_client, audience_lists
+):
+    customers, newsletter, _blocked = audience_lists
+    Contact.objects.filter(email="cust@example.com").update(attributes={"vip": "yes"})
+    vip = segment_create(
+        name="VIP",
+        definition={
+            "match": "all",
+            "conditions": [{"field": "attribute", "key": "vip", "op": "is_set"}],
+        },
+    )
+    data = campaign_data(lists=[customers.pk, newsletter.pk], segment=vip.pk)
+    response = admin_client.post(reverse("campaigns:campaign_create"), data)
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert campaign.segment == vip
+    page = admin_client.get(campaign.get_absolute_url())
+    assert page.context["audience_size"] == 1
+    edit = admin_client.get(reverse("campaigns:campaign_edit", args=[campaign.pk]))
+    assert edit.context["form"].initial["segment"] == vip.pk
+    url = reverse("campaigns:campaign_audience")
+    size = admin_client.get(url, {"list": [customers.pk, newsletter.pk], "segment": vip.pk})
+    assert size.json() == {"size": 1}
