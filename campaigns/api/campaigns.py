@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from campaigns.emails import InvalidEmailError
-from campaigns.models import Campaign, ContactList, Template
+from campaigns.models import Campaign, ContactList, Segment, Template
 from campaigns.selectors.campaigns import campaign_audience_size
 from campaigns.services import campaigns as campaign_services
 from delivery.test_send import MAX_ADDRESSES, test_send_enqueue, test_send_results
@@ -35,6 +35,7 @@ class CampaignOut(Schema):
     reply_to: str
     lists: list[int]
     exclusion_lists: list[int]
+    segment: int | None = Field(..., validation_alias="segment_id")
     template: int | None = Field(..., validation_alias="template_id")
     layout: int | None = Field(..., validation_alias="layout_id")
     subject: str
@@ -72,6 +73,7 @@ class CampaignIn(Input):
     reply_to: str = Field("", max_length=254)
     lists: list[Id] = []
     exclusion_lists: list[Id] = []
+    segment: Id | None = Field(None, description="A segment narrowing the lists' members.")
     template: Id | None = Field(
         None, description="A message template; its content is copied unless given here."
     )
@@ -92,6 +94,7 @@ class CampaignPatch(Input):
     reply_to: str | None = Field(None, max_length=254)
     lists: list[Id] | None = None
     exclusion_lists: list[Id] | None = None
+    segment: Id | None = None
     template: Id | None = None
     subject: str | None = Field(None, max_length=998)
     html: str | None = None
@@ -146,6 +149,15 @@ def _lists(ids: list[int], field: str) -> list[ContactList]:
     return found
 
 
+def _segment(segment_id: int | None) -> Segment | None:
+    if segment_id is None:
+        return None
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        raise Invalid(f"No segment {segment_id}.", {"segment": ["no segment with that id"]})
+    return segment
+
+
 def _template(template_id: int | None, field: str, kind: str) -> Template | None:
     if template_id is None:
         return None
@@ -174,6 +186,7 @@ def _save(campaign: Campaign | None, values: dict, user) -> Campaign:
         reply_to=values["reply_to"],
         lists=_lists(values["lists"], "lists"),
         exclusion_lists=_lists(values["exclusion_lists"], "exclusion_lists"),
+        segment=_segment(values["segment"]),
         subject=values["subject"] or "",
         html=values["html"] or "",
         text=values["text"] or "",
@@ -217,6 +230,7 @@ def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
         "reply_to": campaign.reply_to,
         "lists": [item.pk for item in campaign.lists.all()],
         "exclusion_lists": [item.pk for item in campaign.exclusion_lists.all()],
+        "segment": campaign.segment_id,
         "template": campaign.template_id,
         "subject": campaign.subject,
         "html": campaign.html,
@@ -225,11 +239,11 @@ def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
         "time_zone": campaign.time_zone,
         "retry_window_hours": None,
     }
-    # Null keeps a field as it is, except template and layout, where it means "none".
+    # Null keeps a field as it is, except segment, template and layout: there it means "none".
     values.update(
         (name, value)
         for name, value in payload.model_dump(exclude_unset=True).items()
-        if value is not None or name in ("template", "layout")
+        if value is not None or name in ("segment", "template", "layout")
     )
     return _save(campaign, values, request.user)
 

@@ -167,10 +167,11 @@ class SegmentInvalidError(ValueError):
         )
 
 
-def parse(data: Any) -> Group:
-    """The typed tree of a definition; SegmentInvalidError lists every problem by path."""
+def parse(data: Any, *, within: str = "") -> Group:
+    """The typed tree of a definition; SegmentInvalidError lists every problem by path
+    (prefixed with `within`, the name of the field that holds the definition, if any)."""
     parser = _Parser()
-    group = parser.group(data, "", depth=1)
+    group = parser.group(data, within, depth=1)
     if parser.problems:
         raise SegmentInvalidError(parser.problems)
     return group

@@ -56,11 +56,10 @@ def _checked(name: str, definition: Any) -> Group:
     if not name.strip():
         problems["name"] = ["a segment needs a name"]
     try:
-        group = parse(definition)
+        group = parse(definition, within="definition")
     except SegmentInvalidError as exc:
-        problems |= {_in_definition(path): found for path, found in exc.problems.items()}
-        raise SegmentInvalidError(problems) from None
-    references = list(_references(group, ""))
+        raise SegmentInvalidError(problems | exc.problems) from None
+    references = list(_references(group, "definition."))
     found = {
         Value.LIST: set(
             ContactList.objects.filter(
@@ -75,15 +74,10 @@ def _checked(name: str, definition: Any) -> Group:
     }
     for path, kind, pk in references:
         if pk not in found[kind]:
-            problems.setdefault(_in_definition(path), []).append(f"no {kind} with id {pk}")
+            problems.setdefault(path, []).append(f"no {kind} with id {pk}")
     if problems:
         raise SegmentInvalidError(problems)
     return group
-
-
-def _in_definition(path: str) -> str:
-    """The field name of a path in the definition, as forms and the API name fields."""
-    return path if path == "definition" else f"definition.{path}"
 
 
 def _references(group: Group, path: str) -> Iterator[tuple[str, Value, int]]:
