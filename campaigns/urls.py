@@ -92,6 +92,7 @@ urlpatterns = [
         campaign_actions.campaign_duplicate,
         name="campaign_duplicate",
     ),
+    path("campaigns/<int:pk>/resend/", campaign_actions.campaign_resend, name="campaign_resend"),
     path(
         "campaigns/<int:pk>/test/", campaign_actions.campaign_test_send, name="campaign_test_send"
     ),

@@ -15,6 +15,7 @@ from campaigns.emails import InvalidEmailError
 from campaigns.models import Campaign, ContactList, Segment, Template
 from campaigns.selectors.campaigns import campaign_audience_size
 from campaigns.services import campaigns as campaign_services
+from campaigns.services.resend import ResendKind, campaign_resend_draft
 from delivery.test_send import MAX_ADDRESSES, test_send_enqueue, test_send_results
 from edm.rest.errors import Invalid
 from edm.rest.pagination import PageParams, keyset_page, page_schema
@@ -22,6 +23,7 @@ from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["campaigns"])
 CampaignStatus = choice(Campaign.Status)
+ResendChoice = choice(ResendKind)
 
 Warnings = dict[str, list[str]]
 
@@ -106,6 +108,12 @@ class CampaignPatch(Input):
 
 class ScheduleIn(Input):
     scheduled_at: dt.datetime = Field(..., description="When to start, with a time zone.")
+
+
+class ResendIn(Input):
+    kind: ResendChoice = Field(
+        ..., description="not_opened, not_clicked or not_received (failed or expired)."
+    )
 
 
 class AudienceOut(Schema):
@@ -260,6 +268,16 @@ def campaign_delete(request, campaign_id: PathId):
 def campaign_duplicate(request, campaign_id: PathId):
     copy = campaign_services.campaign_duplicate(_campaign(campaign_id), by=request.user)
     return Status(201, _campaign(copy.pk))
+
+
+@router.post(
+    "/{int:campaign_id}/resend", response={201: CampaignOut}, summary="Resend as a new draft"
+)
+def campaign_resend(request, campaign_id: PathId, payload: ResendIn):
+    """A draft of a finished campaign's content whose audience is a segment: those of its
+    recipients who did not open, click or receive it, minus anyone who left since."""
+    draft = campaign_resend_draft(_campaign(campaign_id), payload.kind, by=request.user)
+    return Status(201, _campaign(draft.pk))
 
 
 @router.get("/{int:campaign_id}/audience", response=AudienceOut, summary="Audience size now")

@@ -119,9 +119,14 @@ def campaign_save(
 
 def campaign_duplicate(campaign: Campaign, *, by=None) -> Campaign:
     """A new draft with the same sender, audience and content."""
+    return campaign_copy(campaign, name=f"{campaign.name} (copy)", segment=campaign.segment, by=by)
+
+
+def campaign_copy(campaign: Campaign, *, name: str, segment: Segment | None, by=None) -> Campaign:
+    """A new draft with the sender, lists and content of `campaign`, and this segment."""
     copy = Campaign(
-        name=f"{campaign.name} (copy)",
-        segment=campaign.segment,
+        name=name,
+        segment=segment,
         from_name=campaign.from_name,
         from_email=campaign.from_email,
         reply_to=campaign.reply_to,

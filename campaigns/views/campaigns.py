@@ -25,6 +25,7 @@ from campaigns.selectors.campaigns import (
 )
 from campaigns.selectors.segments import segment_group
 from campaigns.services import campaigns as campaign_services
+from campaigns.services.resend import ResendKind
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import InvalidContentError, TemplateRenderError
 from campaigns.views.content import problems_by_field
@@ -132,6 +133,7 @@ def campaign_detail(request, pk):
             "scheduled": scheduled,
             "schedule_form": ScheduleForm(initial=schedule_initial),
             "test_form": TestSendForm(),
+            "resend_kinds": ResendKind.choices,
             "test_results": test_send_results(campaign),
             "preview_contact": contact,
             "rendered": rendered,

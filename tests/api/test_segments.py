@@ -100,3 +100,18 @@ def test_a_campaign_keeps_its_segment_when_a_change_leaves_it_out(api):
     campaign = make_campaign(lists=[make_list()], segment=segment)
     changed = api.patch(f"/campaigns/{campaign.pk}", {"name": "Renamed"}).json()
     assert changed["segment"] == segment.pk
+
+
+def test_a_finished_campaign_is_resent_as_a_draft_with_a_segment(api):
+    campaign = make_campaign(lists=[make_list()], status="finished")
+    response = api.post(f"/campaigns/{campaign.pk}/resend", {"kind": "not_clicked"})
+    assert response.status_code == 201, response.content
+    draft = response.json()
+    assert (draft["status"], draft["name"]) == ("draft", "Spring sale (resend: did not click)")
+    segment = api.get(f"/segments/{draft['segment']}").json()
+    assert segment["definition"]["conditions"] == [
+        {"field": "received", "op": "not_clicked", "value": campaign.pk}
+    ]
+    assert_error(
+        api.post(f"/campaigns/{draft['id']}/resend", {"kind": "not_clicked"}), 409, "conflict"
+    )
