@@ -17,6 +17,7 @@ from django import forms
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Campaign, Contact, ContactList, Segment, Template
 from campaigns.previews import LAYOUT_SAMPLE_BODY, SLOT
+from campaigns.segments.definition import EVERYONE
 from campaigns.templating import Content
 
 
@@ -94,6 +95,8 @@ class CampaignForm(forms.Form):
         label="Only those in the segment",
         help_text="A segment narrows the lists above: it never adds anyone who is not on them.",
     )
+    # The audience builder's conditions (JSON); campaign_save turns them into the segment.
+    definition = forms.JSONField(required=False, widget=forms.Textarea(attrs={"hidden": True}))
     template = forms.ModelChoiceField(
         queryset=Template.objects.filter(kind=Template.Kind.MESSAGE),
         required=False,
@@ -117,6 +120,7 @@ class CampaignForm(forms.Form):
             "template": campaign.template_id,
             "layout": campaign.layout_id,
             "segment": campaign.segment_id,
+            "definition": campaign.segment.definition if campaign.segment_id else EVERYONE,
         }
         if campaign.pk:
             initial["lists"] = list(campaign.lists.values_list("pk", flat=True))

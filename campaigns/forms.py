@@ -98,3 +98,10 @@ class MappingForm(forms.Form):
             (code, f"{label} (detected)" if code == detected else label)
             for code, label in encodings.items()
         ]
+
+
+class SegmentForm(forms.Form):
+    """A segment's name and its definition, which the audience builder keeps as JSON."""
+
+    name = forms.CharField(max_length=200)
+    definition = forms.JSONField(widget=forms.Textarea(attrs={"hidden": True}))

@@ -40,6 +40,7 @@ MAX_KEY = 100  # as the API's attribute names
 MAX_DAYS = 36_500
 MAX_ID = 2**63 - 1
 _DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+EVERYONE = {"match": "all", "conditions": []}  # read only: a starting point for editors
 
 
 class Match(StrEnum):

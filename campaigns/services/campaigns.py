@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
@@ -23,6 +24,8 @@ from django.utils import timezone
 
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Campaign, ContactList, Segment, Template
+from campaigns.segments.definition import SegmentInvalidError
+from campaigns.services.segments import definition_check, segment_for_audience
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import Content, Part, Problem
 from delivery import control, planning
@@ -69,6 +72,7 @@ def campaign_save(
     lists: Iterable[ContactList],
     exclusion_lists: Iterable[ContactList] = (),
     segment: Segment | None = None,
+    definition: Any = None,
     subject: str,
     html: str,
     text: str = "",
@@ -80,6 +84,8 @@ def campaign_save(
 ) -> tuple[Campaign, dict[Part, list[Problem]]]:
     """Create a draft or change one; returns it with template warnings.
 
+    `definition`, when given, is the conditions the editor's audience builder shows:
+    `segment_for_audience` decides which segment they stand for.
     Raises CampaignStateError for a campaign that is no longer a draft and
     CampaignInvalidError (nothing saved) for bad addresses, time zone or template errors.
     """
@@ -89,6 +95,12 @@ def campaign_save(
     from_email = _address(from_email, "from_email", problems)
     reply_to = _address(reply_to, "reply_to", problems) if reply_to.strip() else ""
     _time_zone(time_zone, problems)
+    group = None
+    if definition is not None:
+        try:
+            group = definition_check(definition)
+        except SegmentInvalidError as exc:
+            problems.update(exc.problems)
     content = Content(subject=subject, html=html, text=text, layout=layout.html if layout else "")
     warnings: dict[Part, list[Problem]] = {}
     content_problems: dict[Part, list[Problem]] = {}
@@ -106,11 +118,13 @@ def campaign_save(
     campaign.from_email, campaign.reply_to = from_email, reply_to
     campaign.subject, campaign.html, campaign.text = subject, html, text
     campaign.layout, campaign.template, campaign.time_zone = layout, template, time_zone
-    campaign.segment = segment
     if retry_window is not None:
         campaign.retry_window = retry_window
     campaign.updated_at = timezone.now()
     with transaction.atomic():
+        if group is not None:
+            segment = segment_for_audience(segment, group, campaign=campaign, name=campaign.name)
+        campaign.segment = segment
         campaign.save()
         campaign.lists.set(lists)
         campaign.exclusion_lists.set(exclusion_lists)

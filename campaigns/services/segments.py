@@ -51,9 +51,38 @@ def segment_delete(segment: Segment) -> None:
         ) from None
 
 
-def _checked(name: str, definition: Any) -> Group:
+def definition_check(definition: Any) -> Group:
+    """The typed definition, if valid and naming only lists and campaigns that exist;
+    SegmentInvalidError lists the problems under `definition.…` paths otherwise."""
+    return _checked(None, definition)
+
+
+def segment_for_audience(
+    chosen: Segment | None, group: Group, *, campaign: Campaign, name: str
+) -> Segment | None:
+    """The segment a campaign editor's conditions stand for: the chosen one if they are its
+    conditions, none if there are none, else the campaign's own "<name>: audience" segment
+    (updated if only this campaign uses it, new otherwise: a shared one is never changed)."""
+    stored = to_json(group)
+    if chosen is not None and chosen.definition == stored:
+        return chosen
+    if not group.conditions:
+        return None
+    own = f"{name}: audience"
+    if (
+        chosen is not None
+        and chosen.name == own
+        and not chosen.campaigns.exclude(pk=campaign.pk).exists()
+    ):
+        chosen.definition, chosen.updated_at = stored, timezone.now()
+        chosen.save(update_fields=["definition", "updated_at"])
+        return chosen
+    return Segment.objects.create(name=own, definition=stored)
+
+
+def _checked(name: str | None, definition: Any) -> Group:
     problems: dict[str, list[str]] = {}
-    if not name.strip():
+    if name is not None and not name.strip():
         problems["name"] = ["a segment needs a name"]
     try:
         group = parse(definition, within="definition")
