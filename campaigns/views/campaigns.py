@@ -117,7 +117,9 @@ def _saved_warnings(campaign: Campaign) -> dict:
 
 
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("layout", "template"), pk=pk)
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("layout", "template", "segment"), pk=pk
+    )
     stats = CampaignStats.objects.filter(campaign=campaign).first()
     counted = campaign.status in _COUNTED
     size = campaign_audience_size(campaign) if counted else (stats.audience if stats else None)

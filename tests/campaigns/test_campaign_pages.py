@@ -370,6 +370,7 @@ def test_the_editor_saves_a_segment_and_counts_the_lists_narrowed_by_it(
     assert campaign.segment == vip
     page = admin_client.get(campaign.get_absolute_url())
     assert page.context["audience_size"] == 1
+    assert f'<span data-segment><a href="/segments/{vip.pk}/">VIP</a>' in page.content.decode()
     edit = admin_client.get(reverse("campaigns:campaign_edit", args=[campaign.pk]))
     assert edit.context["form"].initial["segment"] == vip.pk
     lists = [customers.pk, newsletter.pk]
