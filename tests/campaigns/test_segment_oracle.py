@@ -41,7 +41,10 @@ def world():
     campaigns = [make_campaign(lists=lists[:1], name=f"Campaign {n}") for n in range(3)]
     for i in range(160):
         attributes = {}
-        for key, values in [("city", CITIES), ("age", AGES), ("joined", DATES), (ODD_KEY, CITIES)]:
+        keyed = [("city", CITIES), ("age", AGES), ("joined", DATES), (ODD_KEY, CITIES)]
+        # "7": Django's own key lookups read a numeric name as an array index on PostgreSQL.
+        keyed.append(("7", AGES))
+        for key, values in keyed:
             if rng.random() < 0.75:
                 attributes[key] = rng.choice(values)
         if rng.random() < 0.4:
@@ -206,6 +209,8 @@ def every_condition(lists, campaigns) -> list[dict]:
         {"field": a, "key": "city", "op": "is_set"},
         {"field": a, "key": "vip", "op": "is_not_set"},
         {"field": a, "key": ODD_KEY, "op": "is_set"},
+        {"field": a, "key": "7", "op": "between", "value": {"min": 1, "max": 20}},
+        {"field": a, "key": "7", "op": "equals", "value": "abc"},
         {"field": "status", "op": "is", "value": "enabled"},
         {"field": "status", "op": "is_not", "value": "enabled"},
         {"field": "status", "op": "is", "value": "bounced"},
