@@ -1,5 +1,5 @@
-"""Campaigns: drafts (create, read, change, delete, duplicate), audience size, test sends, and
-the lifecycle (schedule, unschedule, start, pause, resume, cancel).
+"""Campaigns: drafts (create, read, change, delete, duplicate, resend), audience size, test
+sends, and the lifecycle (schedule, unschedule, start, pause, resume, cancel).
 
 Stats, per-site stats and deliveries are the delivery app's (delivery/api/reports.py).
 """

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Suppression
 from campaigns.selectors.campaigns import campaign_audience_size
 from campaigns.services import segments as segment_services
-from campaigns.services.campaigns import campaign_duplicate
-from delivery.models import Delivery
+from campaigns.services.campaigns import campaign_duplicate, campaign_start
+from delivery import capture
+from delivery.models import CapturedMessage, Delivery
 from delivery.planning import deliveries_snapshot
 from tests.factories import make_campaign, make_contact, make_list
+from tests.smtpd_thread import running_smtpd
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,35 @@ def test_a_segment_campaigns_use_cannot_be_deleted(customers):
     make_campaign(lists=[customers], segment=segment, name="Berlin sale")
     with pytest.raises(segment_services.SegmentInUseError, match="audience of “Berlin sale”"):
         segment_services.segment_delete(segment)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_started_campaign_mails_only_its_segment_from_a_real_worker(
+    settings, monkeypatch, rq_burst
+):
+    customers = make_list("Customers")
+    earlier = make_campaign(lists=[customers], name="Earlier", status=Campaign.Status.FINISHED)
+    for name, opened in [("ann", True), ("bob", False)]:
+        contact = make_contact(f"{name}@example.com", contact_list=customers)
+        Delivery.objects.create(
+            campaign=earlier,
+            contact=contact,
+            email=contact.email,
+            domain=contact.domain,
+            status="sent",
+            opened_at=timezone.now() if opened else None,
+        )
+    make_contact("new@example.com", contact_list=customers)  # never mailed
+    openers = segment_services.segment_create(
+        name="Openers",
+        definition={"match": "all", "conditions": [{"field": "opened", "op": "any"}]},
+    )
+    with running_smtpd(capture.CaptureHandler(), hostname=capture.HOSTNAME) as port:
+        monkeypatch.setenv("EDM_DELIVERY_MODE", "capture")
+        monkeypatch.setenv("EDM_CAPTURE_PORT", str(port))
+        settings.EDM_DELIVERY_MODE, settings.EDM_CAPTURE_PORT = "capture", port
+        campaign = make_campaign(lists=[customers], segment=openers, name="For openers")
+        campaign_start(campaign)
+        rq_burst()
+    assert recipients(campaign) == {"ann@example.com"}
+    assert [m.recipients for m in CapturedMessage.objects.all()] == [["ann@example.com"]]
