@@ -84,8 +84,13 @@ def test_a_segment_in_use_is_not_deleted_and_an_unused_one_is(admin_client):
     refused = admin_client.post(reverse("campaigns:segment_delete", args=[used.pk]), follow=True)
     assert "Not deleted: “Used” is the audience of “Berlin sale”." in messages_of(refused)
     unused = segment_create(name="Unused", definition=ROME)
+    index = admin_client.get(reverse("campaigns:segment_index")).content.decode()
+    assert f'<a href="/segments/{unused.pk}/">Unused</a>' in index
     admin_client.post(reverse("campaigns:segment_delete", args=[unused.pk]))
     assert list(Segment.objects.all()) == [used]
+    index = admin_client.get(reverse("campaigns:segment_index")).content.decode()
+    assert f'/segments/{unused.pk}/"' not in index
+    assert 'class="active" aria-current="page">Segments<' in index
 
 
 def campaign_body(customers, **fields) -> dict:
