@@ -15,8 +15,9 @@ from functools import cache
 from django import forms
 
 from campaigns.emails import InvalidEmailError, normalize_email
-from campaigns.models import Campaign, Contact, ContactList, Template
+from campaigns.models import Campaign, Contact, ContactList, Segment, Template
 from campaigns.previews import LAYOUT_SAMPLE_BODY, SLOT
+from campaigns.segments.definition import EVERYONE
 from campaigns.templating import Content
 
 
@@ -87,6 +88,15 @@ class CampaignForm(forms.Form):
     exclusion_lists = ListsField(
         label="Except", help_text="Contacts on any of these lists are left out."
     )
+    segment = forms.ModelChoiceField(
+        queryset=Segment.objects.order_by("name", "pk"),
+        required=False,
+        empty_label="— everyone on the lists —",
+        label="Only those in the segment",
+        help_text="A segment narrows the lists above: it never adds anyone who is not on them.",
+    )
+    # The audience builder's conditions (JSON); campaign_save turns them into the segment.
+    definition = forms.JSONField(required=False, widget=forms.Textarea(attrs={"hidden": True}))
     template = forms.ModelChoiceField(
         queryset=Template.objects.filter(kind=Template.Kind.MESSAGE),
         required=False,
@@ -106,7 +116,12 @@ class CampaignForm(forms.Form):
         """The form's initial values: the campaign's (an unsaved one has no lists yet)."""
         fields = ["name", "from_name", "from_email", "reply_to", "subject", "html", "text"]
         initial = {name: getattr(campaign, name) for name in fields}
-        initial |= {"template": campaign.template_id, "layout": campaign.layout_id}
+        initial |= {
+            "template": campaign.template_id,
+            "layout": campaign.layout_id,
+            "segment": campaign.segment_id,
+            "definition": campaign.segment.definition if campaign.segment_id else EVERYONE,
+        }
         if campaign.pk:
             initial["lists"] = list(campaign.lists.values_list("pk", flat=True))
             initial["exclusion_lists"] = list(campaign.exclusion_lists.values_list("pk", flat=True))

@@ -156,3 +156,10 @@ class SignupFormForm(forms.ModelForm):
                     f"“{key}”: a key is 1 to 64 letters, digits or underscores."
                 )
         return [{"key": key, "label": label or key} for key, label in parsed.items()]
+
+
+class SegmentForm(forms.Form):
+    """A segment's name and its definition, which the audience builder keeps as JSON."""
+
+    name = forms.CharField(max_length=200)
+    definition = forms.JSONField(widget=forms.Textarea(attrs={"hidden": True}))

@@ -10,6 +10,7 @@ from campaigns.views import (
     previews,
     public,
     reports,
+    segments,
     signup_forms,
     signup_public,
     suppressions,
@@ -51,6 +52,11 @@ urlpatterns = [
         suppressions.suppression_remove,
         name="suppression_remove",
     ),
+    path("segments/", segments.segment_index, name="segment_index"),
+    path("segments/new/", segments.segment_create, name="segment_create"),
+    path("segments/count.json", segments.segment_count_json, name="segment_count"),
+    path("segments/<int:pk>/", segments.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/delete/", segments.segment_delete, name="segment_delete"),
     path("templates/", templates.template_index, name="template_index"),
     path("templates/new/", templates.template_create, name="template_create"),
     path("templates/<int:pk>/", templates.template_edit, name="template_edit"),
@@ -94,6 +100,7 @@ urlpatterns = [
         campaign_actions.campaign_duplicate,
         name="campaign_duplicate",
     ),
+    path("campaigns/<int:pk>/resend/", campaign_actions.campaign_resend, name="campaign_resend"),
     path(
         "campaigns/<int:pk>/test/", campaign_actions.campaign_test_send, name="campaign_test_send"
     ),

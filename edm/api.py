@@ -19,16 +19,19 @@ from campaigns.api import (
     contacts,
     imports,
     lists,
+    segments,
     signup_forms,
     suppressions,
     templates,
 )
 from campaigns.emails import InvalidEmailError
 from campaigns.importing.errors import BadFileError
+from campaigns.segments.definition import SegmentInvalidError
 from campaigns.services.campaigns import CampaignInvalidError, CampaignStateError
 from campaigns.services.contacts import ContactExistsError
 from campaigns.services.imports import ImportConflictError, ImportStateError
 from campaigns.services.lists import ListNameTakenError
+from campaigns.services.segments import SegmentInUseError
 from campaigns.services.templates import TemplateInUseError, TemplateInvalidError
 from delivery.api import reports, tx
 from delivery.tx.accept import IdempotencyKeyReusedError, TxInvalidError, TxTooLargeError
@@ -51,8 +54,10 @@ DOMAIN_ERRORS = {
     ListNameTakenError: 409,
     ContactExistsError: 409,
     TemplateInUseError: 409,
+    SegmentInUseError: 409,
     CampaignInvalidError: 422,
     TemplateInvalidError: 422,
+    SegmentInvalidError: 422,
     BadFileError: 422,
     InvalidEmailError: 422,  # routers name the field; this answers any they do not catch
     TxInvalidError: 422,
@@ -88,6 +93,7 @@ def build() -> NinjaAPI:
     api.add_router("/imports", imports.router)
     api.add_router("/suppressions", suppressions.router)
     api.add_router("/templates", templates.router)
+    api.add_router("/segments", segments.router)
     api.add_router("/campaigns", campaigns.router)
     api.add_router("", signup_forms.router)
     api.add_router("", reports.router)

@@ -4,7 +4,11 @@ from django.urls import reverse
 # (label, URL name, URL namespaces/names that count as "inside" this section)
 NAVIGATION = (
     ("Overview", "overview", ("overview",)),
-    ("Lists", "campaigns:list_index", ("list", "contact", "import", "suppression", "signup_form")),
+    (
+        "Lists",
+        "campaigns:list_index",
+        ("list", "contact", "import", "suppression", "segment", "signup_form"),
+    ),
     ("Campaigns", "campaigns:campaign_index", ("campaign",)),
     ("Templates", "campaigns:template_index", ("template",)),
     ("Delivery", "delivery:delivery_index", ("delivery", "outbox", "site")),

@@ -1,5 +1,5 @@
-"""Campaigns: drafts (create, read, change, delete, duplicate), audience size, test sends, and
-the lifecycle (schedule, unschedule, start, pause, resume, cancel).
+"""Campaigns: drafts (create, read, change, delete, duplicate, resend), audience size, test
+sends, and the lifecycle (schedule, unschedule, start, pause, resume, cancel).
 
 Stats, per-site stats and deliveries are the delivery app's (delivery/api/reports.py).
 """
@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from campaigns.emails import InvalidEmailError
-from campaigns.models import Campaign, ContactList, Template
+from campaigns.models import Campaign, ContactList, Segment, Template
 from campaigns.selectors.campaigns import campaign_audience_size
 from campaigns.services import campaigns as campaign_services
+from campaigns.services.resend import ResendKind, campaign_resend_draft
 from delivery.test_send import MAX_ADDRESSES, test_send_enqueue, test_send_results
 from edm.rest.errors import Invalid
 from edm.rest.pagination import PageParams, keyset_page, page_schema
@@ -22,6 +23,7 @@ from edm.rest.types import Id, Input, PathId, choice
 
 router = Router(tags=["campaigns"])
 CampaignStatus = choice(Campaign.Status)
+ResendChoice = choice(ResendKind)
 
 Warnings = dict[str, list[str]]
 
@@ -35,6 +37,7 @@ class CampaignOut(Schema):
     reply_to: str
     lists: list[int]
     exclusion_lists: list[int]
+    segment: int | None = Field(..., validation_alias="segment_id")
     template: int | None = Field(..., validation_alias="template_id")
     layout: int | None = Field(..., validation_alias="layout_id")
     subject: str
@@ -72,6 +75,7 @@ class CampaignIn(Input):
     reply_to: str = Field("", max_length=254)
     lists: list[Id] = []
     exclusion_lists: list[Id] = []
+    segment: Id | None = Field(None, description="A segment narrowing the lists' members.")
     template: Id | None = Field(
         None, description="A message template; its content is copied unless given here."
     )
@@ -92,6 +96,7 @@ class CampaignPatch(Input):
     reply_to: str | None = Field(None, max_length=254)
     lists: list[Id] | None = None
     exclusion_lists: list[Id] | None = None
+    segment: Id | None = None
     template: Id | None = None
     subject: str | None = Field(None, max_length=998)
     html: str | None = None
@@ -103,6 +108,12 @@ class CampaignPatch(Input):
 
 class ScheduleIn(Input):
     scheduled_at: dt.datetime = Field(..., description="When to start, with a time zone.")
+
+
+class ResendIn(Input):
+    kind: ResendChoice = Field(
+        ..., description="not_opened, not_clicked or not_received (failed or expired)."
+    )
 
 
 class AudienceOut(Schema):
@@ -146,6 +157,15 @@ def _lists(ids: list[int], field: str) -> list[ContactList]:
     return found
 
 
+def _segment(segment_id: int | None) -> Segment | None:
+    if segment_id is None:
+        return None
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        raise Invalid(f"No segment {segment_id}.", {"segment": ["no segment with that id"]})
+    return segment
+
+
 def _template(template_id: int | None, field: str, kind: str) -> Template | None:
     if template_id is None:
         return None
@@ -174,6 +194,7 @@ def _save(campaign: Campaign | None, values: dict, user) -> Campaign:
         reply_to=values["reply_to"],
         lists=_lists(values["lists"], "lists"),
         exclusion_lists=_lists(values["exclusion_lists"], "exclusion_lists"),
+        segment=_segment(values["segment"]),
         subject=values["subject"] or "",
         html=values["html"] or "",
         text=values["text"] or "",
@@ -217,6 +238,7 @@ def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
         "reply_to": campaign.reply_to,
         "lists": [item.pk for item in campaign.lists.all()],
         "exclusion_lists": [item.pk for item in campaign.exclusion_lists.all()],
+        "segment": campaign.segment_id,
         "template": campaign.template_id,
         "subject": campaign.subject,
         "html": campaign.html,
@@ -225,11 +247,11 @@ def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
         "time_zone": campaign.time_zone,
         "retry_window_hours": None,
     }
-    # Null keeps a field as it is, except template and layout, where it means "none".
+    # Null keeps a field as it is, except segment, template and layout: there it means "none".
     values.update(
         (name, value)
         for name, value in payload.model_dump(exclude_unset=True).items()
-        if value is not None or name in ("template", "layout")
+        if value is not None or name in ("segment", "template", "layout")
     )
     return _save(campaign, values, request.user)
 
@@ -246,6 +268,16 @@ def campaign_delete(request, campaign_id: PathId):
 def campaign_duplicate(request, campaign_id: PathId):
     copy = campaign_services.campaign_duplicate(_campaign(campaign_id), by=request.user)
     return Status(201, _campaign(copy.pk))
+
+
+@router.post(
+    "/{int:campaign_id}/resend", response={201: CampaignOut}, summary="Resend as a new draft"
+)
+def campaign_resend(request, campaign_id: PathId, payload: ResendIn):
+    """A draft of a finished campaign's content whose audience is a segment: those of its
+    recipients who did not open, click or receive it, minus anyone who left since."""
+    draft = campaign_resend_draft(_campaign(campaign_id), payload.kind, by=request.user)
+    return Status(201, _campaign(draft.pk))
 
 
 @router.get("/{int:campaign_id}/audience", response=AudienceOut, summary="Audience size now")

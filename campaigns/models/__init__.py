@@ -4,6 +4,7 @@ from campaigns.models.campaigns import Campaign
 from campaigns.models.consents import Consent
 from campaigns.models.contacts import Contact, ContactList, Membership
 from campaigns.models.imports import Import, ImportRejection
+from campaigns.models.segments import Segment
 from campaigns.models.signup_forms import SignupForm
 from campaigns.models.suppressions import Suppression
 from campaigns.models.templates import Template
@@ -17,6 +18,7 @@ __all__ = [
     "Import",
     "ImportRejection",
     "Membership",
+    "Segment",
     "SignupForm",
     "Suppression",
     "Template",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models.contacts import ContactList
+from campaigns.models.segments import Segment
 from campaigns.models.templates import Template
 
 DEFAULT_RETRY_WINDOW = timedelta(days=3)
@@ -40,6 +41,10 @@ class Campaign(models.Model):
     lists = models.ManyToManyField(ContactList, related_name="campaigns", blank=True)
     exclusion_lists = models.ManyToManyField(
         ContactList, related_name="excluded_from_campaigns", blank=True
+    )
+    # Narrows the lists' members; PROTECT: deleting it would silently widen a draft's audience.
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
 
     template = models.ForeignKey(

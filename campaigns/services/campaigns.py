@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -23,10 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.emails import InvalidEmailError, normalize_email
-from campaigns.models import Campaign, ContactList, Template
+from campaigns.models import Campaign, ContactList, Segment, Template
 from campaigns.render_budget import RenderLimits
+from campaigns.segments.definition import SegmentInvalidError
 from campaigns.selectors.campaigns import campaign_audience
 from campaigns.selectors.previews import PLACEHOLDER_UNSUBSCRIBE, PLACEHOLDER_VIEW
+from campaigns.services.segments import definition_check, segment_for_audience
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import (
     Content,
@@ -84,6 +87,8 @@ def campaign_save(
     reply_to: str = "",
     lists: Iterable[ContactList],
     exclusion_lists: Iterable[ContactList] = (),
+    segment: Segment | None = None,
+    definition: Any = None,
     subject: str,
     html: str,
     text: str = "",
@@ -95,6 +100,8 @@ def campaign_save(
 ) -> tuple[Campaign, dict[Part, list[Problem]]]:
     """Create a draft or change one; returns it with template warnings.
 
+    `definition`, when given, is the conditions the editor's audience builder shows:
+    `segment_for_audience` decides which segment they stand for.
     Raises CampaignStateError for a campaign that is no longer a draft and
     CampaignInvalidError (nothing saved) for bad addresses, time zone or template errors.
     """
@@ -104,6 +111,12 @@ def campaign_save(
     from_email = _address(from_email, "from_email", problems)
     reply_to = _address(reply_to, "reply_to", problems) if reply_to.strip() else ""
     _time_zone(time_zone, problems)
+    group = None
+    if definition is not None:
+        try:
+            group = definition_check(definition)
+        except SegmentInvalidError as exc:
+            problems.update(exc.problems)
     content = Content(subject=subject, html=html, text=text, layout=layout.html if layout else "")
     warnings: dict[Part, list[Problem]] = {}
     content_problems: dict[Part, list[Problem]] = {}
@@ -125,6 +138,9 @@ def campaign_save(
         campaign.retry_window = retry_window
     campaign.updated_at = timezone.now()
     with transaction.atomic():
+        if group is not None:
+            segment = segment_for_audience(segment, group, campaign=campaign, name=campaign.name)
+        campaign.segment = segment
         campaign.save()
         campaign.lists.set(lists)
         campaign.exclusion_lists.set(exclusion_lists)
@@ -132,9 +148,15 @@ def campaign_save(
 
 
 def campaign_duplicate(campaign: Campaign, *, by=None) -> Campaign:
-    """A new draft with the same sender, lists and content."""
+    """A new draft with the same sender, audience and content."""
+    return campaign_copy(campaign, name=f"{campaign.name} (copy)", segment=campaign.segment, by=by)
+
+
+def campaign_copy(campaign: Campaign, *, name: str, segment: Segment | None, by=None) -> Campaign:
+    """A new draft with the sender, lists and content of `campaign`, and this segment."""
     copy = Campaign(
-        name=f"{campaign.name} (copy)",
+        name=name,
+        segment=segment,
         from_name=campaign.from_name,
         from_email=campaign.from_email,
         reply_to=campaign.reply_to,

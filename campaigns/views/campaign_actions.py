@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from campaigns.content_forms import ScheduleForm, TestSendForm
 from campaigns.models import Campaign
 from campaigns.services import campaigns as campaign_services
+from campaigns.services.resend import ResendKind, campaign_resend_draft
 from delivery.test_send import test_send_enqueue
 
 
@@ -92,6 +93,24 @@ def campaign_duplicate(request, pk):
     copy = campaign_services.campaign_duplicate(get_object_or_404(Campaign, pk=pk), by=request.user)
     messages.success(request, f"Duplicated as “{copy.name}”, a draft.")
     return redirect(copy)
+
+
+@require_POST
+def campaign_resend(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    kind = request.POST.get("kind", "")
+    if kind not in ResendKind.values:
+        messages.error(request, "Choose who to resend to.")
+        return redirect(campaign)
+    try:
+        draft = campaign_resend_draft(campaign, ResendKind(kind), by=request.user)
+    except campaign_services.CampaignStateError as exc:
+        messages.error(request, str(exc))
+        return redirect(campaign)
+    messages.success(
+        request, f"“{draft.name}” is a draft for those who {ResendKind(kind).label} “{campaign}”."
+    )
+    return redirect(draft)
 
 
 @require_POST

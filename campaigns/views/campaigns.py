@@ -6,24 +6,28 @@ the state changes and test sends are in campaign_actions.py.
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.content_forms import CampaignForm, ScheduleForm, TestSendForm
-from campaigns.models import Campaign, Contact, Template
+from campaigns.models import Campaign, Contact, Segment, Template
 from campaigns.previews import campaign_preview, recipient_of
+from campaigns.segments.definition import MAX_ID, SegmentInvalidError, parse
 from campaigns.selectors.campaigns import (
     audience,
     campaign_audience_size,
     campaign_preview_contact,
     sender_defaults,
 )
+from campaigns.selectors.segments import segment_catalog, segment_group
 from campaigns.services import campaigns as campaign_services
+from campaigns.services.resend import ResendKind
 from campaigns.services.templates import TemplateInvalidError, content_check
 from campaigns.templating import InvalidContentError, TemplateRenderError
 from campaigns.views.content import problems_by_field
@@ -81,7 +85,9 @@ def _editor(request, campaign: Campaign, extra: dict):
         except campaign_services.CampaignInvalidError as exc:
             problems = problems_by_field(exc.content_problems)
             for field, found in exc.problems.items():
-                if field not in problems:  # content problems are shown with their lines
+                if field.startswith("definition"):  # a path into the builder's conditions
+                    form.add_error(None, [f"Audience {field}: {m}" for m in found])
+                elif field not in problems:  # content problems are shown with their lines
                     form.add_error(field if field in form.fields else None, found)
             messages.error(request, "Not saved: fix the errors shown next to the fields.")
         else:
@@ -91,7 +97,14 @@ def _editor(request, campaign: Campaign, extra: dict):
                 messages.success(request, f"“{saved.name}” saved.")
             return redirect(saved)
     warnings = _saved_warnings(campaign) if request.method == "GET" and campaign.pk else {}
-    context = {"campaign": campaign, "form": form, "problems": problems, "warnings": warnings}
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "problems": problems,
+        "warnings": warnings,
+        "catalog": segment_catalog(),
+        "segment_definitions": dict(Segment.objects.values_list("pk", "definition")),
+    }
     return render(request, "campaigns/campaign_edit.html", context | extra)
 
 
@@ -104,7 +117,9 @@ def _saved_warnings(campaign: Campaign) -> dict:
 
 
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("layout", "template"), pk=pk)
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("layout", "template", "segment"), pk=pk
+    )
     stats = CampaignStats.objects.filter(campaign=campaign).first()
     counted = campaign.status in _COUNTED
     size = campaign_audience_size(campaign) if counted else (stats.audience if stats else None)
@@ -131,6 +146,7 @@ def campaign_detail(request, pk):
             "scheduled": scheduled,
             "schedule_form": ScheduleForm(initial=schedule_initial),
             "test_form": TestSendForm(),
+            "resend_kinds": ResendKind.choices,
             "test_results": test_send_results(campaign),
             "preview_contact": contact,
             "rendered": rendered,
@@ -155,9 +171,29 @@ def campaign_preview_html(request, pk):
     return response
 
 
-@require_GET
+@require_POST
 def campaign_audience(request):
-    """JSON: the audience size of lists minus exclusion lists, for the editor as boxes change."""
-    lists = [int(v) for v in request.GET.getlist("list") if v.isdigit()]
-    excluded = [int(v) for v in request.GET.getlist("exclude") if v.isdigit()]
-    return JsonResponse({"size": audience(lists, excluded).count() if lists else 0})
+    """JSON: the audience size of lists minus exclusion lists, narrowed by the audience
+    builder's conditions (or else a saved segment), for the editor as its choices change.
+    Conditions that are not valid yet answer 422 with their problems by path."""
+    try:
+        body = json.loads(request.body or b"{}")
+        lists, excluded = _ids(body.get("lists")), _ids(body.get("exclusion_lists"))
+    except (ValueError, AttributeError, TypeError):
+        return JsonResponse({"problems": {"audience": ["not an audience"]}}, status=400)
+    group = None
+    try:
+        if body.get("definition") is not None:
+            group = parse(body["definition"], within="definition")
+        elif isinstance(body.get("segment"), int):
+            group = segment_group(get_object_or_404(Segment, pk=body["segment"]))
+    except SegmentInvalidError as exc:
+        return JsonResponse({"problems": exc.problems}, status=422)
+    return JsonResponse({"size": audience(lists, excluded, group).count() if lists else 0})
+
+
+def _ids(values) -> list[int]:
+    ids = [int(v) for v in values or [] if not isinstance(v, bool)]
+    if any(not 1 <= i <= MAX_ID for i in ids):
+        raise ValueError("not an id")
+    return ids

@@ -1,6 +1,7 @@
 """The campaign pages: create, edit drafts only, the campaign page, its buttons, test sends."""
 
 import datetime as dt
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Membership, Suppression, Template
+from campaigns.models import Campaign, Contact, Membership, Suppression, Template
+from campaigns.services.segments import segment_create
 from delivery import capture
 from delivery.models import CampaignStats, CapturedMessage
 from tests.factories import make_campaign, make_contact, make_list
@@ -149,13 +151,19 @@ def test_the_page_counts_two_lists_minus_an_exclusion_list_once_per_contact(
     assert "news@shop.example" in html
 
 
+def count_audience(client, **body):
+    url = reverse("campaigns:campaign_audience")
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
 def test_the_editor_counts_the_audience_of_the_ticked_lists(admin_client, audience_lists):
     customers, newsletter, blocked = audience_lists
-    url = reverse("campaigns:campaign_audience")
-    size = admin_client.get(url, {"list": [customers.pk, newsletter.pk], "exclude": [blocked.pk]})
+    size = count_audience(
+        admin_client, lists=[customers.pk, newsletter.pk], exclusion_lists=[blocked.pk]
+    )
     assert size.json() == {"size": 3}
-    assert admin_client.get(url, {"list": [customers.pk]}).json() == {"size": 3}
-    assert admin_client.get(url).json() == {"size": 0}
+    assert count_audience(admin_client, lists=[customers.pk]).json() == {"size": 3}
+    assert count_audience(admin_client).json() == {"size": 0}
 
 
 def test_the_page_previews_the_content_for_the_first_contact(admin_client):
@@ -370,3 +378,29 @@ def test_a_campaign_nested_5000_deep_is_a_form_error_not_a_500(admin_client):
     )
     assert response.status_code == 200
     assert "nests more than 32 levels" in response.content.decode()
+
+
+def test_the_editor_saves_a_segment_and_counts_the_lists_narrowed_by_it(
+    admin_client, audience_lists
+):
+    customers, newsletter, _blocked = audience_lists
+    Contact.objects.filter(email="cust@example.com").update(attributes={"vip": "yes"})
+    vip = segment_create(
+        name="VIP",
+        definition={
+            "match": "all",
+            "conditions": [{"field": "attribute", "key": "vip", "op": "is_set"}],
+        },
+    )
+    data = campaign_data(lists=[customers.pk, newsletter.pk], segment=vip.pk)
+    response = admin_client.post(reverse("campaigns:campaign_create"), data)
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert campaign.segment == vip
+    page = admin_client.get(campaign.get_absolute_url())
+    assert page.context["audience_size"] == 1
+    assert f'<span data-segment><a href="/segments/{vip.pk}/">VIP</a>' in page.content.decode()
+    edit = admin_client.get(reverse("campaigns:campaign_edit", args=[campaign.pk]))
+    assert edit.context["form"].initial["segment"] == vip.pk
+    lists = [customers.pk, newsletter.pk]
+    assert count_audience(admin_client, lists=lists, segment=vip.pk).json() == {"size": 1}
