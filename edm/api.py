@@ -18,7 +18,7 @@ from campaigns.api import campaigns, contacts, imports, lists, suppressions, tem
 from campaigns.emails import InvalidEmailError
 from campaigns.importing.errors import BadFileError
 from campaigns.services.campaigns import CampaignInvalidError, CampaignStateError
-from campaigns.services.contacts import ContactExistsError
+from campaigns.services.contacts import ContactErasedError, ContactExistsError
 from campaigns.services.imports import ImportConflictError, ImportStateError
 from campaigns.services.lists import ListNameTakenError
 from campaigns.services.templates import TemplateInUseError, TemplateInvalidError
@@ -42,6 +42,7 @@ DOMAIN_ERRORS = {
     ImportConflictError: 409,
     ListNameTakenError: 409,
     ContactExistsError: 409,
+    ContactErasedError: 409,
     TemplateInUseError: 409,
     CampaignInvalidError: 422,
     TemplateInvalidError: 422,

@@ -2,6 +2,7 @@
 
 from campaigns.models.campaigns import Campaign
 from campaigns.models.contacts import Contact, ContactList, Membership
+from campaigns.models.data_rights import DataRightsAction
 from campaigns.models.imports import Import, ImportRejection
 from campaigns.models.suppressions import Suppression
 from campaigns.models.templates import Template
@@ -11,6 +12,7 @@ __all__ = [
     "Campaign",
     "Contact",
     "ContactList",
+    "DataRightsAction",
     "Import",
     "ImportRejection",
     "Membership",
