@@ -9,8 +9,9 @@ every row it reads, and HMAC-SHA256 cost three times as much a row here (4.5 µs
 1.6 µs). What is hashed is the address lower-cased, because providers treat the local part
 without case (DESIGN.md): `Jane@x.example` comes back as the same person.
 
-Changing SECRET_KEY makes earlier hashes unrecognisable; keys in SECRET_KEY_FALLBACKS still
-match (`address_hashes` gives one hash per key), so rotate by moving the old key there.
+Changing SECRET_KEY makes earlier hashes unrecognisable; keys in Django's
+SECRET_KEY_FALLBACKS still match (`address_hashes` gives one hash per key), so a rotation
+keeps erasures by moving the old key there (edm/config.py has no variable for it yet).
 """
 
 from __future__ import annotations

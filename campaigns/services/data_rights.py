@@ -195,68 +195,16 @@ def contact_erase(contact: Contact, *, by=None, token=None) -> ContactErased:
             .values_list("pk", flat=True)
         )
         about = Q(contact_id__in=people) | left_behind(contact)
-
-        delivery_ids = list(Delivery.objects.filter(about).values_list("pk", flat=True))
-        cancelled = sum(deliveries_cancel(chunk) for chunk in _chunks(delivery_ids))
-        _rewrite(
-            Attempt,
-            _ids(Attempt, "delivery_id", delivery_ids),
-            ["text"],
-            _text_fields(scrub, ["text"]),
-        )
-
-        events = BounceEvent.objects.filter(about)  # copies of their deliveries' contact and email
-        event_ids = list(events.values_list("pk", flat=True))
-        inbound_ids = set(events.exclude(inbound=None).values_list("inbound_id", flat=True))
-        _rewrite(BounceEvent, event_ids, ["diagnostic"], _text_fields(scrub, ["diagnostic"]))
-        BounceEvent.objects.filter(pk__in=event_ids).update(email="", contact=None)
-
-        for chunk in _chunks(delivery_ids):
-            _rewrite(Delivery, chunk, ["last_reply"], _text_fields(scrub, ["last_reply"]))
-            Delivery.objects.filter(pk__in=chunk).update(
-                email="", domain="", contact=None, updated_at=timezone.now()
-            )
-
-        inbound = InboundMessage.objects.filter(
-            Q(pk__in=inbound_ids)
-            | _any_field_holds(["mail_from", "result", "parsed"], forms)
-            | _raw_holds(InboundMessage, forms)
-        )
-        inbound_ids = list(inbound.values_list("pk", flat=True))
-        inbound_fields = ["mail_from", "result", "error"]
-        _rewrite(InboundMessage, inbound_ids, inbound_fields, _text_fields(scrub, inbound_fields))
-        # What the parser read quotes headers (display names too), not only the address:
-        # it goes with the raw text. The bounce events keep reason and status.
-        InboundMessage.objects.filter(pk__in=inbound_ids).update(raw=None, parsed=None)
-
-        tx = TxMessage.objects.filter(Q(contact_id__in=people) | Q(email__iexact=address))
-        tx_ids = list(tx.values_list("pk", flat=True))
-        request_ids = set(tx.values_list("request_id", flat=True))
-        TxMessage.objects.filter(pk__in=tx_ids, status__in=TX_PENDING).update(
-            status=TxMessage.Status.FAILED, reason="erased at the person's request"
-        )
-        _rewrite(TxMessage, tx_ids, ["last_reply"], _text_fields(scrub, ["last_reply"]))
-        TxMessage.objects.filter(pk__in=tx_ids).update(
-            email="", domain="", name="", data={}, contact=None, updated_at=timezone.now()
-        )
-        tx_attempt_ids = _ids(TxAttempt, "message_id", tx_ids)
-        _rewrite(TxAttempt, tx_attempt_ids, ["text"], _text_fields(scrub, ["text"]))
-        _rewrite(
-            TxRequest,
-            list(request_ids),
-            ["response", "headers"],
-            _text_fields(scrub, ["response", "headers"]),
-        )
-
-        captured = CapturedMessage.objects.filter(
+        deliveries, cancelled, events, inbound_ids = _campaign_rows_erase(about, scrub)
+        inbound = _inbound_erase(inbound_ids, forms, scrub)
+        tx = _tx_erase(Q(contact_id__in=people) | Q(email__iexact=address), scrub)
+        captured, _ = CapturedMessage.objects.filter(
             _any_field_holds(["recipients", "to_header"], forms)
             | _raw_holds(CapturedMessage, forms)
+        ).delete()
+        rejected = ImportRejection.objects.filter(_any_field_holds(["value"], forms)).update(
+            value=""
         )
-        captured_count, _ = captured.delete()
-
-        rejections = ImportRejection.objects.filter(_any_field_holds(["value"], forms))
-        rejected = rejections.update(value="")
-
         Suppression.objects.filter(scope=Suppression.Scope.EMAIL, value__iexact=address).delete()
         Suppression.objects.get_or_create(
             value=address_hash(address),
@@ -267,19 +215,78 @@ def contact_erase(contact: Contact, *, by=None, token=None) -> ContactErased:
                 "created_by": by,
             },
         )
-        Contact.objects.filter(pk__in=people).delete()
+        Contact.objects.filter(pk__in=people).delete()  # memberships, unsubscribes with them
         for pk in people:
             _record(DataRightsAction.Kind.ERASE, pk, by, token)
     return ContactErased(
         contacts=len(people),
-        deliveries=len(delivery_ids),
+        deliveries=deliveries,
         cancelled=cancelled,
-        bounce_events=len(event_ids),
-        inbound_messages=len(inbound_ids),
-        tx_messages=len(tx_ids),
-        captured_messages=captured_count,
+        bounce_events=events,
+        inbound_messages=inbound,
+        tx_messages=tx,
+        captured_messages=captured,
         import_rejections=rejected,
     )
+
+
+def _campaign_rows_erase(about: Q, scrub: _Scrubber) -> tuple[int, int, int, set[int]]:
+    """Deliveries, their attempts and bounce events: kept for the counters, the address cut
+    out; (deliveries, cancelled, events, ids of the received messages the events came in)."""
+    delivery_ids = list(Delivery.objects.filter(about).values_list("pk", flat=True))
+    cancelled = sum(deliveries_cancel(chunk) for chunk in _chunks(delivery_ids))
+    attempt_ids = _ids(Attempt, "delivery_id", delivery_ids)
+    _rewrite(Attempt, attempt_ids, ["text"], _text_fields(scrub, ["text"]))
+    _rewrite(Delivery, delivery_ids, ["last_reply"], _text_fields(scrub, ["last_reply"]))
+    now = timezone.now()
+    _update(Delivery, delivery_ids, email="", domain="", contact=None, updated_at=now)
+
+    events = BounceEvent.objects.filter(about)  # copies of their deliveries' contact and email
+    event_ids = list(events.values_list("pk", flat=True))
+    inbound_ids = set(events.exclude(inbound=None).values_list("inbound_id", flat=True))
+    _rewrite(BounceEvent, event_ids, ["diagnostic"], _text_fields(scrub, ["diagnostic"]))
+    _update(BounceEvent, event_ids, email="", contact=None)
+    return len(delivery_ids), cancelled, len(event_ids), inbound_ids
+
+
+def _inbound_erase(inbound_ids: set[int], forms: Sequence[str], scrub: _Scrubber) -> int:
+    """Received messages about the person: the events' own, and any quoting the address."""
+    quoting = InboundMessage.objects.filter(
+        _any_field_holds(["mail_from", "result", "parsed"], forms)
+        | _raw_holds(InboundMessage, forms)
+    )
+    ids = sorted(inbound_ids | set(quoting.values_list("pk", flat=True)))
+    fields = ["mail_from", "result", "error"]
+    _rewrite(InboundMessage, ids, fields, _text_fields(scrub, fields))
+    # What the parser read quotes headers (display names too), not only the address: it
+    # goes with the raw text. The bounce events keep reason and status.
+    _update(InboundMessage, ids, raw=None, parsed=None)
+    return len(ids)
+
+
+def _tx_erase(about: Q, scrub: _Scrubber) -> int:
+    """Transactional messages to the person: kept for their request's answer, blanked; those
+    not sent yet fail."""
+    found = TxMessage.objects.filter(about)
+    ids = list(found.values_list("pk", flat=True))
+    request_ids = list(set(found.values_list("request_id", flat=True)))
+    for chunk in _chunks(ids):
+        TxMessage.objects.filter(pk__in=chunk, status__in=TX_PENDING).update(
+            status=TxMessage.Status.FAILED, reason="erased at the person's request"
+        )
+    _rewrite(TxMessage, ids, ["last_reply"], _text_fields(scrub, ["last_reply"]))
+    blank = {"email": "", "domain": "", "name": "", "data": {}, "contact": None}
+    _update(TxMessage, ids, **blank, updated_at=timezone.now())
+    attempt_ids = _ids(TxAttempt, "message_id", ids)
+    _rewrite(TxAttempt, attempt_ids, ["text"], _text_fields(scrub, ["text"]))
+    fields = ["response", "headers"]
+    _rewrite(TxRequest, request_ids, fields, _text_fields(scrub, fields))
+    return len(ids)
+
+
+def _update(model, ids: Sequence[int], **values) -> None:
+    for chunk in _chunks(list(ids)):
+        model.objects.filter(pk__in=chunk).update(**values)
 
 
 def _ids(model, key: str, parents: Sequence[int]) -> list[int]:
