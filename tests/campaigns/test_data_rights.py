@@ -475,3 +475,19 @@ def test_an_export_is_recorded_with_who_asked(user):
     assert document["contact"]["email"] == JANE
     action = DataRightsAction.objects.get()
     assert (action.kind, action.contact_id, action.actor) == ("export", jane.pk, "ada")
+
+
+def test_rows_an_earlier_deleted_contact_of_the_address_left_are_exported_and_erased(user):
+    campaign = make_campaign(lists=[make_list()], name="Old news", status="sending")
+    earlier = contact_services.contact_create(email=JANE.upper())
+    left = returns.sent_delivery(campaign, earlier)
+    contact_services.contact_delete(earlier)  # the delivery stays, without its contact
+    jane = contact_services.contact_create(email=JANE)
+
+    exported = export.contact_data_export(jane)["deliveries"]
+    data_rights.contact_erase(jane, by=user)
+
+    assert [(d["campaign"]["name"], d["email"]) for d in exported] == [
+        ("Old news", "JANE.DOE@example.com")  # the domain normalized, the local part as given
+    ]
+    assert Delivery.objects.get(pk=left.pk).email == ""
