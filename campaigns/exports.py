@@ -1,4 +1,5 @@
-"""CSV files the product hands out: UTF-8 with a BOM (so Excel reads it), formulas disarmed."""
+"""Files the product hands out: CSV in UTF-8 with a BOM (so Excel reads it), formulas
+disarmed; a contact's data as a JSON download."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+
+from campaigns.selectors.data_rights import contact_data_export_chunks
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google
 # Sheets (OWASP "CSV injection"); a leading apostrophe makes it text.
@@ -33,3 +38,14 @@ def csv_chunks(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def contact_export_response(contact) -> StreamingHttpResponse:
+    """The contact's data (campaigns.selectors.data_rights) as a streamed JSON download."""
+    response = StreamingHttpResponse(
+        contact_data_export_chunks(contact), content_type="application/json; charset=utf-8"
+    )
+    # The id, not the address: file names end up in download lists and browser history.
+    name = f"contact-{contact.pk}.json"
+    response["Content-Disposition"] = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
+    return response

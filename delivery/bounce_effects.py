@@ -224,6 +224,8 @@ def _contacts_apply(
     complained: dict[str, Bounce] = {}
     for bounce in bounces:
         delivery = deliveries[bounce.delivery_id]
+        if not delivery.email:
+            continue  # erased: its hashed suppression stands, and there is no address to mark
         if bounce.kind == Kind.COMPLAINT:
             complained.setdefault(delivery.email, bounce)
         elif bounce.reason in NOT_ABOUT_RECIPIENT:

@@ -28,7 +28,7 @@ from campaigns.emails import InvalidEmailError
 from campaigns.importing.errors import BadFileError
 from campaigns.segments.definition import SegmentInvalidError
 from campaigns.services.campaigns import CampaignInvalidError, CampaignStateError
-from campaigns.services.contacts import ContactExistsError
+from campaigns.services.contacts import ContactErasedError, ContactExistsError
 from campaigns.services.imports import ImportConflictError, ImportStateError
 from campaigns.services.lists import ListNameTakenError
 from campaigns.services.segments import SegmentInUseError
@@ -53,6 +53,7 @@ DOMAIN_ERRORS = {
     ImportConflictError: 409,
     ListNameTakenError: 409,
     ContactExistsError: 409,
+    ContactErasedError: 409,
     TemplateInUseError: 409,
     SegmentInUseError: 409,
     CampaignInvalidError: 422,

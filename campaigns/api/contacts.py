@@ -1,4 +1,5 @@
-"""Contacts: create, read (by id or address), search, update, delete, and bulk upsert."""
+"""Contacts: create, read (by id or address), search, update, delete, bulk upsert; export and
+erase one contact's data."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints
 
 from campaigns.emails import InvalidEmailError
+from campaigns.exports import contact_export_response
 from campaigns.models import Contact, ContactList, Import
 from campaigns.selectors.contact_search import contact_by_email, contacts_matching
+from campaigns.selectors.data_rights import FORMAT as EXPORT_FORMAT
+from campaigns.selectors.data_rights import SECTIONS
 from campaigns.services import contacts as contact_services
+from campaigns.services import data_rights
 from campaigns.services.contact_upsert import MAX_ROWS, UpsertRow, contacts_upsert
 from edm.rest.errors import Invalid, NotFound
 from edm.rest.pagination import PageParams, keyset_page, page_schema
@@ -100,6 +105,39 @@ class BulkOut(Schema):
 
 
 ContactPage = page_schema(ContactOut)
+Rows = list[dict[str, Any]]
+
+
+class ContactExportOut(Schema):
+    """campaigns/selectors/data_rights.py: each section a list of rows, oldest first."""
+
+    format: str = Field(..., description=f"{EXPORT_FORMAT!r}; a new version changes it.")
+    exported_at: datetime
+    contact: ContactOut
+    memberships: Rows
+    deliveries: Rows
+    bounces: Rows
+    complaints: Rows
+    unsubscribes: Rows
+    transactional: Rows
+    suppressions: Rows
+
+
+# A section added to the export without a field here would go undocumented.
+assert {s.name for s in SECTIONS} <= set(ContactExportOut.model_fields), "document the section"
+
+
+class ErasedOut(Schema):
+    """Rows changed, by table: campaigns/services/data_rights.py says what each keeps."""
+
+    contacts: int = Field(..., description="The contact, and any with its address in another case.")
+    deliveries: int
+    cancelled: int = Field(..., description="Deliveries that had not gone out, now cancelled.")
+    bounce_events: int
+    inbound_messages: int
+    tx_messages: int
+    captured_messages: int
+    import_rejections: int
 
 
 def _contact(contact_id: int) -> Contact:
@@ -183,3 +221,28 @@ def contact_delete(request, contact_id: PathId):
     """The contact leaves every list; suppressions of its address stay."""
     contact_services.contact_delete(get_object_or_404(Contact, pk=contact_id))
     return Status(204, None)
+
+
+@router.get(
+    "/{int:contact_id}/export",
+    response=ContactExportOut,
+    summary="Export everything kept about a contact (JSON)",
+)
+def contact_export(request, contact_id: PathId):
+    """Streamed, and recorded with the token that asked (the contact page lists exports)."""
+    contact = get_object_or_404(Contact, pk=contact_id)
+    data_rights.contact_export(contact, by=request.user, token=request.auth)
+    return contact_export_response(contact)
+
+
+@router.post(
+    "/{int:contact_id}/erase",
+    response=ErasedOut,
+    summary="Erase a contact: personal data removed, a hashed suppression kept",
+)
+def contact_erase(request, contact_id: PathId):
+    """Cannot be undone. The address (any case) is refused from then on by contact creation,
+    imports, bulk upserts and transactional mail, until its hashed suppression is removed."""
+    contact = get_object_or_404(Contact, pk=contact_id)
+    outcome = data_rights.contact_erase(contact, by=request.user, token=request.auth)
+    return outcome._asdict()

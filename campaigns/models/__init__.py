@@ -3,6 +3,7 @@
 from campaigns.models.campaigns import Campaign
 from campaigns.models.consents import Consent
 from campaigns.models.contacts import Contact, ContactList, Membership
+from campaigns.models.data_rights import DataRightsAction
 from campaigns.models.imports import Import, ImportRejection
 from campaigns.models.segments import Segment
 from campaigns.models.signup_forms import SignupForm
@@ -15,6 +16,7 @@ __all__ = [
     "Consent",
     "Contact",
     "ContactList",
+    "DataRightsAction",
     "Import",
     "ImportRejection",
     "Membership",

@@ -13,6 +13,9 @@ class Suppression(models.Model):
     class Scope(models.TextChoices):
         EMAIL = "email", "address"
         DOMAIN = "domain", "domain"
+        # `value` is campaigns.address_hash.address_hash() of an erased contact's address:
+        # the address itself is gone, and this still refuses it (any case) everywhere.
+        HASH = "hash", "erased address (hashed)"
 
     class Reason(models.TextChoices):
         MANUAL = "manual", "added by hand"
@@ -20,6 +23,7 @@ class Suppression(models.Model):
         BOUNCED = "bounced", "hard bounce"
         COMPLAINED = "complained", "complaint"
         UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+        ERASED = "erased", "erased on request"
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
     # A normalized address (like Contact.email) or a lower-cased Unicode domain.
@@ -30,6 +34,15 @@ class Suppression(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    class Meta:
+        # Partial: only hashed entries, so an import can ask "any erasures at all?" per batch
+        # with one index probe, and other suppressions never write it.
+        indexes = [
+            models.Index(
+                fields=["scope"], condition=models.Q(scope="hash"), name="suppression_hash"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.value

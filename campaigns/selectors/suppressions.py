@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
 
+from campaigns.address_hash import address_hashes
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Suppression
 from campaigns.selectors.contacts import HIGHEST, PAGE_SIZE
 
 
 def suppression_find(email: str) -> Suppression | None:
-    """The suppression that covers this address (itself, or its domain), or None.
+    """The suppression that covers this address (itself in any case once erased, or its
+    domain), or None.
 
     An address that is not valid is never sendable, but has no suppression: None.
     """
@@ -20,15 +23,42 @@ def suppression_find(email: str) -> Suppression | None:
         address = normalize_email(email)
     except InvalidEmailError:
         return None
+    hashes = list(address_hashes([address.email]))
     entries = {
-        s.value: s for s in Suppression.objects.filter(value__in=[address.email, address.domain])
+        s.value: s
+        for s in Suppression.objects.filter(value__in=[address.email, address.domain, *hashes])
     }
-    return entries.get(address.email) or entries.get(address.domain)
+    erased = next((entries[h] for h in hashes if h in entries), None)
+    return entries.get(address.email) or erased or entries.get(address.domain)
 
 
 def email_is_suppressed(email: str) -> bool:
     """Whether nothing may be sent to this address because of a suppression."""
     return suppression_find(email) is not None
+
+
+LOOKUP_CHUNK = 5000
+
+
+def erased_among(emails: Iterable[str]) -> set[str]:
+    """Which of these normalized addresses were erased (in any case): the ones that must not
+    come back as contacts. Costs one index probe when nothing was ever erased."""
+    emails = list(emails)
+    hashed = Suppression.objects.filter(scope=Suppression.Scope.HASH)
+    if not emails or not hashed.exists():
+        return set()
+    hashes = address_hashes(emails)
+    values = list(hashes)
+    found: set[str] = set()
+    for start in range(0, len(values), LOOKUP_CHUNK):  # SQLite's limit of bound parameters
+        chunk = values[start : start + LOOKUP_CHUNK]
+        found.update(hashed.filter(value__in=chunk).values_list("value", flat=True))
+    return {hashes[value] for value in found}
+
+
+def address_erased(email: str) -> bool:
+    """Whether this address (normalized) was erased at the person's request."""
+    return bool(erased_among([email]))
 
 
 @dataclass

@@ -98,5 +98,7 @@ def contacts_upsert(
         updated=outcome.updated,
         added=outcome.added,
         already_on_list=outcome.already_on_list,
-        rejected=rejected,
+        rejected=sorted(
+            [*rejected, *(Rejected(r.row, rows[r.row].email, r.reason) for r in outcome.erased)]
+        ),
     )

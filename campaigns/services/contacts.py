@@ -14,10 +14,23 @@ from django.utils import timezone
 
 from campaigns.emails import normalize_email
 from campaigns.models import Contact, ContactList, Membership, Suppression
+from campaigns.selectors.suppressions import address_erased
 
 
 class ContactExistsError(Exception):
     """Another contact already has this email address."""
+
+
+class ContactErasedError(Exception):
+    """The address was erased at the person's request; it does not come back as a contact."""
+
+
+def _refuse_erased(email: str) -> None:
+    if address_erased(email):
+        raise ContactErasedError(
+            "This address was erased at the person's request and cannot be added again; "
+            "remove its hashed suppression first if the person asked to come back."
+        )
 
 
 def contact_add(
@@ -25,10 +38,11 @@ def contact_add(
 ) -> tuple[Contact, bool]:
     """Put an address on a list, creating its contact if new; (contact, created).
 
-    Raises InvalidEmailError. An existing contact keeps its status and data; a membership
-    that was unsubscribed stays unsubscribed.
+    Raises InvalidEmailError, ContactErasedError. An existing contact keeps its status and
+    data; a membership that was unsubscribed stays unsubscribed.
     """
     address = normalize_email(email)
+    _refuse_erased(address.email)
     with transaction.atomic():
         contact, created = Contact.objects.get_or_create(
             email=address.email,
@@ -53,8 +67,11 @@ def _status_from_suppression(email: str) -> str:
 
 
 def contact_update(contact: Contact, *, email: str, name: str, attributes: dict) -> Contact:
-    """Change a contact's address, name and attributes; ContactExistsError on a taken address."""
+    """Change a contact's address, name and attributes; ContactExistsError on a taken address,
+    ContactErasedError on an erased one."""
     address = normalize_email(email)
+    if address.email != contact.email:
+        _refuse_erased(address.email)
     contact.email, contact.domain = address.email, address.domain
     contact.name, contact.attributes = name.strip(), attributes
     contact.updated_at = timezone.now()
@@ -155,9 +172,11 @@ def contact_create(
 ) -> Contact:
     """A new contact, subscribed to `lists`; ContactExistsError if the address is taken.
 
-    Raises InvalidEmailError. A suppressed address gets the status that says why.
+    Raises InvalidEmailError, ContactErasedError. A suppressed address gets the status that
+    says why.
     """
     address = normalize_email(email)
+    _refuse_erased(address.email)
     try:
         with transaction.atomic():
             contact = Contact.objects.create(

@@ -128,7 +128,7 @@ def _split(batch: Batch, row: int) -> tuple[list[Candidate], Batch]:
 def _write(imp: Import, stage: Stage, batch: Batch) -> None:
     with transaction.atomic():
         outcome = stage.write(batch.candidates, timezone.now(), batch.copy_text)
-        rejected = [*batch.rejections, *outcome.duplicates]
+        rejected = [*batch.rejections, *outcome.duplicates, *outcome.erased]
         stage.keep_rejections(imp.pk, rejected)
         duplicates = sum(1 for r in rejected if r.duplicate)
         Import.objects.filter(pk=imp.pk).update(

@@ -19,6 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from campaigns.importing.rows import Candidate, Rejection
 from campaigns.models import ImportRejection
+from campaigns.selectors.suppressions import erased_among
 
 # New contacts whose address is suppressed get the status that says why.
 STATUS_FROM_SUPPRESSION = """
@@ -29,6 +30,8 @@ STATUS_FROM_SUPPRESSION = """
 logger = logging.getLogger(__name__)
 
 TEMP_BUFFERS = "256MB"
+# Kept without the address: storing it in the rejection would bring back what was erased.
+ERASED_REASON = "erased at the person's request"
 
 
 def copy_text(candidates: Sequence[Candidate]) -> bytes:
@@ -59,6 +62,7 @@ class BatchOutcome(NamedTuple):
     added: int
     already_on_list: int
     duplicates: list[Rejection]
+    erased: Sequence[Rejection] = ()  # rows whose address was erased: refused, never written
 
 
 class Stage:
@@ -124,6 +128,9 @@ class Stage:
         """Apply one batch (unique addresses, in file order); call inside a transaction.
         `prepared` is `copy_text(candidates)` when the caller made it already."""
         stamp = connection.ops.adapt_datetimefield_value(now)
+        candidates, erased = self._without_erased(candidates)
+        if erased:
+            prepared = None  # made for the rows before some were taken out
         with connection.cursor() as cursor:
             if self.postgres:
                 # The staging tables have no statistics, and PostgreSQL would join them by
@@ -147,7 +154,21 @@ class Stage:
                 created, changed = self._upsert_contacts(cursor, stamp)
                 added = self._add_memberships(cursor, stamp)
                 already = staged - added
-        return BatchOutcome(created, changed - created, added, already, duplicates)
+        return BatchOutcome(created, changed - created, added, already, duplicates, erased)
+
+    def _without_erased(
+        self, candidates: Sequence[Candidate]
+    ) -> tuple[Sequence[Candidate], list[Rejection]]:
+        """The candidates whose address was never erased, and rejections of the others.
+
+        In every mode, blocklist included: an erased address is refused everywhere already,
+        and writing it down again is what the erasure promised not to do.
+        """
+        erased = erased_among(c.email for c in candidates)
+        if not erased:
+            return candidates, []
+        kept = [c for c in candidates if c.email not in erased]
+        return kept, [Rejection(c.row, ERASED_REASON, "") for c in candidates if c.email in erased]
 
     def keep_rejections(self, import_id: int, rejected: Sequence[Rejection]) -> None:
         """Store rejected rows for the import's report (call inside the batch's transaction).

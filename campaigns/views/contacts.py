@@ -1,4 +1,5 @@
-"""A contact by hand: add to a list, edit, remove, unsubscribe, blocklist, delete."""
+"""A contact by hand: add to a list, edit, remove, unsubscribe, blocklist, delete; export
+and erase its data."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns.emails import InvalidEmailError
+from campaigns.exports import contact_export_response
 from campaigns.forms import ContactForm
 from campaigns.models import Contact, ContactList
+from campaigns.selectors.contact_page import contact_overview
 from campaigns.services import contacts as contact_services
+from campaigns.services import data_rights
 
 
 def _back(request, default: str) -> str:
@@ -29,7 +33,7 @@ def list_contact_add(request, pk):
             contact, created = contact_services.contact_add(
                 contact_list=contact_list, **form.cleaned_data
             )
-        except InvalidEmailError as exc:
+        except (InvalidEmailError, contact_services.ContactErasedError) as exc:
             form.add_error("email", str(exc))
         else:
             verb = "added" if created else "was already a contact; now on the list"
@@ -52,16 +56,19 @@ def contact_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             contact_services.contact_update(contact, **form.cleaned_data)
-        except (InvalidEmailError, contact_services.ContactExistsError) as exc:
+        except (
+            InvalidEmailError,
+            contact_services.ContactExistsError,
+            contact_services.ContactErasedError,
+        ) as exc:
             form.add_error("email", str(exc))
         else:
             messages.success(request, f"{contact.email} saved.")
             return redirect(back)
-    lists = ContactList.objects.filter(memberships__contact=contact).order_by("name")
     return render(
         request,
         "campaigns/contact_form.html",
-        {"contact": contact, "form": form, "back": back, "lists": lists},
+        {"contact": contact, "form": form, "back": back, "overview": contact_overview(contact)},
     )
 
 
@@ -99,3 +106,19 @@ def contact_delete(request, pk):
     contact_services.contact_delete(contact)
     messages.success(request, f"{contact.email} deleted from every list.")
     return redirect(_back(request, reverse("campaigns:list_index")))
+
+
+@require_POST
+def contact_export(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    data_rights.contact_export(contact, by=request.user)
+    return contact_export_response(contact)
+
+
+@require_POST
+def contact_erase(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    data_rights.contact_erase(contact, by=request.user)
+    # The id only: messages are kept in the session until shown.
+    messages.success(request, f"Contact #{pk} erased; a hash of the address keeps it out.")
+    return redirect("campaigns:list_index")

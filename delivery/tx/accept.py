@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from campaigns.address_hash import address_hashes
 from campaigns.emails import InvalidEmailError, normalize_email
 from campaigns.models import Contact, Suppression, Template
 from campaigns.render_budget import Limit, RenderLimits
@@ -59,6 +60,7 @@ REFUSING_REASONS = frozenset(
         Suppression.Reason.COMPLAINED,
         Suppression.Reason.BLOCKLISTED,
         Suppression.Reason.MANUAL,
+        Suppression.Reason.ERASED,  # the person asked for their data to be gone: no mail at all
     }
 )
 Status = TxMessage.Status
@@ -341,17 +343,20 @@ def _attributes(recipient: TxRecipientIn, contact: Contact | None) -> dict:
 
 
 def _refusals(emails: list[str]) -> dict[str, str]:
-    """Why each refused address is refused: its own suppression, or its domain's."""
+    """Why each refused address is refused: its own suppression (or its erasure's hash, which
+    matches any case), or its domain's."""
     domains = {email: email.rpartition("@")[2] for email in emails}
+    hashes = address_hashes(emails)
     found = {
         s.value: s
         for s in Suppression.objects.filter(
-            Q(value__in=emails) | Q(value__in=set(domains.values()))
+            Q(value__in=emails) | Q(value__in=set(domains.values())) | Q(value__in=list(hashes))
         )
     }
+    erased = {hashes[value]: found[value] for value in hashes if value in found}
     refused = {}
     for email in emails:
-        own, domain = found.get(email), found.get(domains[email])
+        own, domain = found.get(email) or erased.get(email), found.get(domains[email])
         if own is not None and own.reason in REFUSING_REASONS:
             refused[email] = f"suppressed: {own.get_reason_display()}"
         elif domain is not None:
