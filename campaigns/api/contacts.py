@@ -115,6 +115,7 @@ class ContactExportOut(Schema):
     exported_at: datetime
     contact: ContactOut
     memberships: Rows
+    consents: Rows
     deliveries: Rows
     bounces: Rows
     complaints: Rows

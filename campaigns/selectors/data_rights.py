@@ -1,8 +1,8 @@
 """Everything about one contact, as the JSON a data-access request is answered with.
 
 The export is a list of sections, each a small function from the contact to its rows, so a
-new kind of data is one function and one line in SECTIONS (consent records and per-link
-clicks go there when their models land). Each section reads in a bounded number of queries
+new kind of data is one function and one line in SECTIONS (per-link clicks go there when
+their model lands). Each section reads in a bounded number of queries
 whatever the contact's history: deliveries in keyset chunks along the contact's index,
 everything else in one query. `contact_data_export_chunks` streams the same document, so a
 contact with thousands of deliveries is never held in memory as one string.
@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Contact, Membership, Suppression, Unsubscribe
+from campaigns.models import Consent, Contact, Membership, Suppression, Unsubscribe
 from delivery.models import BounceEvent, Delivery, TxMessage
 
 FORMAT = "edm.contact/1"
@@ -58,6 +58,26 @@ def memberships(contact: Contact) -> Iterable[Row]:
             "status": m.status,
             "created_at": m.created_at,
             "updated_at": m.updated_at,
+        }
+
+
+def consents(contact: Contact) -> Iterable[Row]:
+    """What the contact agreed to: each list, the form and the text shown, where and when."""
+    found = (
+        Consent.objects.filter(contact=contact)
+        .select_related("list", "form")
+        .order_by("requested_at", "id")
+    )
+    for c in found:
+        yield {
+            "list": {"id": c.list_id, "name": c.list.name},
+            "method": c.method,
+            "form": {"id": c.form_id, "name": c.form.name} if c.form else None,
+            "text": c.text,
+            "client_address": c.client_address,
+            "user_agent": c.user_agent,
+            "requested_at": c.requested_at,
+            "confirmed_at": c.confirmed_at,
         }
 
 
@@ -211,6 +231,7 @@ def suppressions(contact: Contact) -> Iterable[Row]:
 # model) and per-link clicks are one function each, added here.
 SECTIONS: list[Section] = [
     Section("memberships", memberships),
+    Section("consents", consents),
     Section("deliveries", deliveries),
     Section("bounces", bounces),
     Section("complaints", complaints),

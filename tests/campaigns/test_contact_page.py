@@ -8,8 +8,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Contact, DataRightsAction, Suppression
+from campaigns.models import Consent, Contact, DataRightsAction, Suppression
+from campaigns.selectors.data_rights import contact_data_export
 from campaigns.services import contacts as contact_services
+from campaigns.services.data_rights import contact_erase
 from delivery.bounce_effects import Bounce, bounce_record
 from tests.delivery import returns
 from tests.factories import make_campaign, make_list
@@ -65,7 +67,7 @@ def test_the_page_shows_each_lists_status_with_its_dates(admin_client):
     assert "unsubscribed" in rows["Offers"]
     assert membership.updated_at.strftime("%Y-%m-%d %H:%M") in rows["Offers"]
     assert membership.created_at.strftime("%Y-%m-%d %H:%M") in rows["Offers"]
-    assert "Consent" not in html  # no empty section before the forms' Consent model lands
+    assert "No consent recorded" in html  # added by hand: nothing to show
 
 
 def test_the_page_lists_bounces_and_complaints_with_their_reasons_and_the_suppression(
@@ -160,3 +162,41 @@ def test_adding_an_erased_address_by_hand_is_refused_on_the_form(admin_client, a
     assert response.status_code == 200
     assert "erased at the person" in response.content.decode()
     assert not Contact.objects.exists()
+
+
+def consent_to(contact: Contact, contact_list, **fields) -> Consent:
+    return Consent.objects.create(
+        contact=contact,
+        list=contact_list,
+        method=Consent.Method.FORM,
+        text="Yes, send me the newsletter.",
+        client_address="192.0.2.7",
+        user_agent="Mozilla/5.0 (iPhone)",
+        **fields,
+    )
+
+
+def test_the_page_and_the_export_show_what_the_contact_consented_to(admin_client):
+    news = make_list("News")
+    jane = contact_services.contact_create(email=JANE, lists=[news])
+    consent = consent_to(jane, news)
+
+    html = page(admin_client, jane)
+    document = contact_data_export(jane)
+
+    row = html[html.index(f'data-consent="{consent.pk}"') :].split("</tr>")[0]
+    assert "Yes, send me the newsletter." in row and "192.0.2.7" in row
+    assert "not confirmed" in row
+    assert [(c["list"]["name"], c["text"], c["client_address"]) for c in document["consents"]] == [
+        ("News", "Yes, send me the newsletter.", "192.0.2.7")
+    ]
+
+
+def test_erasing_a_contact_removes_their_consent_records():
+    news = make_list("News")
+    jane = contact_services.contact_create(email=JANE, lists=[news])
+    consent_to(jane, news)
+
+    contact_erase(jane)
+
+    assert not Consent.objects.exists()
