@@ -11,3 +11,4 @@ from delivery import jobs
 cron.register(jobs.reconcile_all, queue_name="default", interval=10, job_timeout=300)
 cron.register(jobs.inbound_expire, queue_name="default", interval=3600)
 cron.register(jobs.requeue_inbound, queue_name="default", interval=60)
+cron.register(jobs.engagement_record, queue_name="default", interval=10, job_timeout=600)

@@ -37,6 +37,7 @@ try:
     EDM_SOURCE_ADDRESS = config.source_address()
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
     EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
+    EDM_TRACKING = config.tracking()
     EDM_API_REQUESTS_PER_MINUTE = config.api_requests_per_minute()
     REDIS_URL = config.redis_url()
     EDM_EMBEDDED_REDIS = config.uses_embedded_redis()
