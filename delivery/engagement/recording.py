@@ -94,6 +94,7 @@ class _Tally:
 
     def __init__(self):
         self.campaigns: dict[int, Counter] = defaultdict(Counter)
+        # Keyed by the counter row's key columns.
         self.hours: dict[tuple[int, dt.datetime], Counter] = defaultdict(Counter)
         self.links: dict[tuple[int, int], Counter] = defaultdict(Counter)
         self.sites: dict[tuple[int, str], Counter] = defaultdict(Counter)
@@ -191,46 +192,53 @@ def _classified(
 
 
 def _write(tally: _Tally, targets: dict[int, _Target]) -> None:
-    for field, firsts, count in (
+    for field, firsts, name in (
         ("opened_at", tally.first_open, "opened"),
         ("clicked_at", tally.first_click, "clicked"),
     ):
         _set_first(field, firsts)
         for delivery_id in firsts:
             target = targets[delivery_id]
-            tally.campaigns[target.campaign_id][count] += 1
-            tally.sites[(target.campaign_id, target.site)][count] += 1
+            tally.campaigns[target.campaign_id][name] += 1
+            tally.sites[(target.campaign_id, target.site)][name] += 1
     _add_link_clicks(tally, targets)
     now = timezone.now()
-    counters.add_many(
+    _add(
         EngagementStats,
-        key_columns=["campaign_id"],
-        rows=[{"campaign_id": c, "updated_at": now, **n} for c, n in tally.campaigns.items()],
-        increment_columns=["opened", "clicked", "opens", "clicks", "opens_machine", "clicks_bot"],
-        latest_columns=["updated_at"],
+        {(c,): {"updated_at": now, **n} for c, n in tally.campaigns.items()},
+        ["campaign_id"],
+        ["opened", "clicked", "opens", "clicks", "opens_machine", "clicks_bot"],
+        latest=["updated_at"],
     )
-    counters.add_many(
+    _add(
         HourEngagement,
-        key_columns=["campaign_id", "hour"],
-        rows=[{"campaign_id": c, "hour": h, **n} for (c, h), n in tally.hours.items()],
-        increment_columns=["opens", "clicks", "opens_machine", "clicks_bot"],
+        tally.hours,
+        ["campaign_id", "hour"],
+        ["opens", "clicks", "opens_machine", "clicks_bot"],
     )
-    counters.add_many(
+    # The url only makes the row valid to insert; the row exists (stored at compiling).
+    _add(
         Link,
-        key_columns=["campaign_id", "index"],
-        # The url only makes the row valid to insert; the row exists (stored at compiling).
-        rows=[
-            {"campaign_id": c, "index": i, "url": link_url(c, i) or "", **n}
-            for (c, i), n in tally.links.items()
-        ],
-        increment_columns=["clicks", "unique_clicks", "bot_clicks"],
-        latest_columns=["url"],
+        {(c, i): {"url": link_url(c, i) or "", **n} for (c, i), n in tally.links.items()},
+        ["campaign_id", "index"],
+        ["clicks", "unique_clicks", "bot_clicks"],
+        latest=["url"],
     )
+    _add(SiteEngagement, tally.sites, ["campaign_id", "site"], ["opened", "clicked"])
+
+
+def _add(model, tallies: dict[tuple, dict], keys: list[str], counted: list[str], latest=()):
+    """Add each key's tally to the model's counter row (zero for what it did not count)."""
+    rows = [
+        {
+            **dict(zip(keys, key, strict=True)),
+            **{name: tally.get(name, 0) for name in counted},
+            **{name: tally[name] for name in latest},
+        }
+        for key, tally in tallies.items()
+    ]
     counters.add_many(
-        SiteEngagement,
-        key_columns=["campaign_id", "site"],
-        rows=[{"campaign_id": c, "site": s, **n} for (c, s), n in tally.sites.items()],
-        increment_columns=["opened", "clicked"],
+        model, key_columns=keys, rows=rows, increment_columns=counted, latest_columns=latest
     )
 
 

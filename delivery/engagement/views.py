@@ -27,7 +27,7 @@ from delivery.engagement.tokens import EventKind, Mark, read_click, read_open
 logger = logging.getLogger(__name__)
 
 # The smallest transparent GIF (43 bytes).
-PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 
 
 @login_not_required
