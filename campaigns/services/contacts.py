@@ -21,7 +21,12 @@ class ContactExistsError(Exception):
 
 
 def contact_add(
-    *, contact_list: ContactList, email: str, name: str = "", attributes: dict | None = None
+    *,
+    contact_list: ContactList,
+    email: str,
+    name: str = "",
+    attributes: dict | None = None,
+    do_not_track: bool = False,
 ) -> tuple[Contact, bool]:
     """Put an address on a list, creating its contact if new; (contact, created).
 
@@ -37,6 +42,7 @@ def contact_add(
                 "name": name.strip(),
                 "attributes": attributes or {},
                 "status": _status_from_suppression(address.email),
+                "do_not_track": do_not_track,
             },
         )
         Membership.objects.get_or_create(list=contact_list, contact=contact)
@@ -52,15 +58,20 @@ def _status_from_suppression(email: str) -> str:
     return Contact.Status.BLOCKLISTED
 
 
-def contact_update(contact: Contact, *, email: str, name: str, attributes: dict) -> Contact:
-    """Change a contact's address, name and attributes; ContactExistsError on a taken address."""
+def contact_update(
+    contact: Contact, *, email: str, name: str, attributes: dict, do_not_track: bool
+) -> Contact:
+    """Change a contact's address, name, attributes and do-not-track; ContactExistsError on a
+    taken address."""
     address = normalize_email(email)
     contact.email, contact.domain = address.email, address.domain
     contact.name, contact.attributes = name.strip(), attributes
+    contact.do_not_track = do_not_track
     contact.updated_at = timezone.now()
+    fields = ["email", "domain", "name", "attributes", "do_not_track", "updated_at"]
     try:
         with transaction.atomic():
-            contact.save(update_fields=["email", "domain", "name", "attributes", "updated_at"])
+            contact.save(update_fields=fields)
     except IntegrityError:
         raise ContactExistsError(
             f"Another contact already has the address {address.email}."
@@ -146,6 +157,7 @@ def contact_create(
     name: str = "",
     attributes: dict | None = None,
     lists: Iterable[ContactList] = (),
+    do_not_track: bool = False,
 ) -> Contact:
     """A new contact, subscribed to `lists`; ContactExistsError if the address is taken.
 
@@ -160,6 +172,7 @@ def contact_create(
                 name=name.strip(),
                 attributes=attributes or {},
                 status=_status_from_suppression(address.email),
+                do_not_track=do_not_track,
             )
             Membership.objects.bulk_create(
                 [Membership(list=contact_list, contact=contact) for contact_list in lists]
