@@ -16,7 +16,14 @@ import math
 from dataclasses import dataclass
 
 from campaigns.models import Campaign
-from delivery.models import EngagementStats, HourEngagement, Link, SiteEngagement, SiteStats
+from delivery.models import (
+    EngagementStats,
+    HourEngagement,
+    Link,
+    LinkClick,
+    SiteEngagement,
+    SiteStats,
+)
 from delivery.selectors.reports import EpochSeconds
 
 CHART_POINTS = 720  # at most this many points (30 days of hours)
@@ -61,7 +68,7 @@ class Engagement:
 class EngagementChart:
     """People's opens and clicks per bucket of hours since the campaign started."""
 
-    x: list[int]  # start of each bucket, seconds since the epoch
+    x: list[int]  # start of each bucket, in hours since the hour the campaign started
     opens: list[int]
     clicks: list[int]
     bucket: int  # hours per point
@@ -122,9 +129,50 @@ def campaign_engagement_chart(campaign: Campaign) -> EngagementChart:
         i = (at - first) // 3600 // bucket
         opens[i] += o
         clicks[i] += c
-    return EngagementChart(
-        [first + i * bucket * 3600 for i in range(points)], opens, clicks, bucket
+    return EngagementChart([i * bucket for i in range(points)], opens, clicks, bucket)
+
+
+@dataclass(frozen=True)
+class EngagementReport:
+    """What the report's engagement region and chart show."""
+
+    engagement: Engagement
+    chart: EngagementChart
+    links: list[Link]
+    sites: list[SiteEngagementRow]
+
+
+def engagement_report_get(campaign: Campaign, *, delivered: int) -> EngagementReport:
+    """The campaign's engagement for its report (five queries, any size)."""
+    return EngagementReport(
+        engagement=campaign_engagement(campaign, delivered=delivered),
+        chart=campaign_engagement_chart(campaign),
+        links=campaign_top_links(campaign),
+        sites=campaign_engagement_sites(campaign),
     )
+
+
+def links_followed(deliveries) -> dict[int, list[str]]:
+    """The links each of these deliveries' recipient followed, first followed first (two
+    queries; `deliveries` is a page of a contact's deliveries)."""
+    campaign_of = {d.pk: d.campaign_id for d in deliveries}
+    clicks = list(
+        LinkClick.objects.filter(delivery_id__in=campaign_of)
+        .order_by("at")
+        .values_list("delivery_id", "link_index")
+    )
+    urls = dict(
+        ((c, i), url)
+        for c, i, url in Link.objects.filter(
+            campaign_id__in={campaign_of[d] for d, _ in clicks}
+        ).values_list("campaign_id", "index", "url")
+    )
+    followed: dict[int, list[str]] = {}
+    for delivery_id, index in clicks:
+        url = urls.get((campaign_of[delivery_id], index))
+        if url is not None:
+            followed.setdefault(delivery_id, []).append(url)
+    return followed
 
 
 def campaign_top_links(campaign: Campaign, *, limit: int = TOP_LINKS) -> list[Link]:
