@@ -52,14 +52,21 @@ BATCH = 1000
 # job runs into RQ's timeout.
 BATCHES_PER_JOB = 100
 LOCK_KEY = "edm:engagement:recorder"
-LOCK_SECONDS = 120
+LOCK_SECONDS = 120  # a recorder that died frees the lock after this long
+# A recorder woken just as another finishes waits for it this long (its last look at the
+# list and the release take microseconds).
+LOCK_WAIT_SECONDS = 5
 
 
 def engagement_record() -> int:
     """Record every queued engagement event; returns how many events were taken."""
+    lock = connection().lock(LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS)
+    # A recorder still holding the lock after the wait is draining, and will drain what woke
+    # this one too (it looks at the list again before it stops).
+    if not lock.acquire():
+        return 0
     taken = 0
-    # Blocking: a recorder woken while another finishes must wait and drain, not give up.
-    with connection().lock(LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS) as lock:
+    try:
         for _ in range(BATCHES_PER_JOB):
             raw = event_queue.events_peek(BATCH)
             if not raw:
@@ -71,8 +78,10 @@ def engagement_record() -> int:
             event_queue.events_drop(len(raw))
             taken += len(raw)
             lock.reacquire()
-    jobs_queue.enqueue_now(queues.DEFAULT, event_queue.RECORD_JOB)
-    return taken
+        jobs_queue.enqueue_now(queues.DEFAULT, event_queue.RECORD_JOB)
+        return taken
+    finally:
+        lock.release()
 
 
 class _Target(NamedTuple):

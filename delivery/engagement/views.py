@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from delivery.engagement.classify import Signals, agent_class, network_class
@@ -39,7 +38,7 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     if url is None:
         # Plain text and a fixed message: nothing of the request is echoed back.
         return HttpResponseNotFound(
-            _("This link is not valid."), content_type="text/plain; charset=utf-8"
+            "This link is not valid.", content_type="text/plain; charset=utf-8"
         )
     _record(EventKind.CLICK, mark, request)
     response = HttpResponseRedirect(url)
