@@ -62,9 +62,15 @@ class Tracking:
                 text=self.marker.sub(lambda m: self.links[int(m.group(1)) - 1], rendered.text),
             )
 
+        urls: dict[str, str] = {}  # a link repeated in the message is signed once
+
         def token_url(match: re.Match[str]) -> str:
-            mark = Mark(campaign_id, delivery_id, int(match.group(1)))
-            return click_url(self.public_url, mark, self.secret)
+            index = match.group(1)
+            url = urls.get(index)
+            if url is None:
+                mark = Mark(campaign_id, delivery_id, int(index))
+                url = urls[index] = click_url(self.public_url, mark, self.secret)
+            return url
 
         body = self.marker.sub(token_url, rendered.html) if self.links else rendered.html
         if self.opens:
