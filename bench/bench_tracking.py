@@ -191,7 +191,11 @@ def run(options: argparse.Namespace) -> None:
     finally:
         for process in (web, worker):
             process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # RQ's warm shutdown waits for its job
+                process.kill()
+                process.wait()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
