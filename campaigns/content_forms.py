@@ -110,11 +110,21 @@ class CampaignForm(forms.Form):
     subject = SourceField(max_length=998, textarea=False)
     html = SourceField(label="HTML")
     text = SourceField(label="Text", help_text="Leave empty to have it read from the HTML.")
+    track_opens = forms.BooleanField(
+        required=False, initial=True, label="Track opens", help_text="A 1×1 image in the HTML."
+    )
+    track_clicks = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Track clicks",
+        help_text="Links go through this server; add data-notrack to a link to leave it alone.",
+    )
 
     @staticmethod
     def initial_from(campaign: Campaign) -> dict:
         """The form's initial values: the campaign's (an unsaved one has no lists yet)."""
         fields = ["name", "from_name", "from_email", "reply_to", "subject", "html", "text"]
+        fields += ["track_opens", "track_clicks"]
         initial = {name: getattr(campaign, name) for name in fields}
         initial |= {
             "template": campaign.template_id,

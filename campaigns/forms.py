@@ -40,6 +40,11 @@ class ContactForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One “name: value” a line, e.g. city: Shanghai",
     )
+    do_not_track = forms.BooleanField(
+        required=False,
+        label="Do not track",
+        help_text="No tracking pixel or tracked links in this person's mail.",
+    )
 
     def clean_email(self):
         try:

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Contact
 from campaigns.templating import InvalidContentError, TemplateRenderError
 from delivery import control, dispatch, transports
 from delivery.bounces import classify_reply
@@ -94,7 +94,16 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
         Queued(*row)
         for row in Delivery.objects.filter(batch=batch, status=Delivery.Status.QUEUED)
         .order_by("pk")
-        .values_list("pk", "email", "domain", "contact_id", "contact__name", "contact__attributes")
+        .values_list(
+            "pk",
+            "email",
+            "domain",
+            "contact_id",
+            "contact__name",
+            "contact__attributes",
+            "contact__status",
+            "contact__do_not_track",
+        )
     ]
     accepted = control.accepted_read(batch.pk)
     now = timezone.now()
@@ -146,6 +155,13 @@ class Queued(NamedTuple):
     contact_id: int | None
     name: str | None
     attributes: dict | None
+    contact_status: str | None
+    do_not_track: bool | None
+
+    @property
+    def tracked(self) -> bool:
+        """Whether opens and clicks may be tracked: never after an unsubscribe, or if refused."""
+        return self.contact_status == Contact.Status.ENABLED and not self.do_not_track
 
 
 def _outgoing(
@@ -173,6 +189,7 @@ def _outgoing(
             email=delivery.email,
             name=delivery.name or "",
             attributes=delivery.attributes or {},
+            tracked=delivery.tracked,
         )
         local, _, domain = delivery.email.rpartition("@")
         messages.append(

@@ -13,3 +13,4 @@ cron.register(jobs.reconcile_all, queue_name="default", interval=10, job_timeout
 cron.register(jobs.inbound_expire, queue_name="default", interval=3600)
 cron.register(jobs.requeue_inbound, queue_name="default", interval=60)
 cron.register(campaigns_jobs.uploads_sweep, queue_name="default", interval=3600)
+cron.register(jobs.engagement_record, queue_name="default", interval=10, job_timeout=600)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.services.campaigns import CampaignStateError, campaign_start
 from delivery import batches, dispatch, planning, reconcile
+from delivery.engagement import recording
 from delivery.inbound.processing import inbound_process, inbound_requeue
 from delivery.inbound.store import inbound_raw_expire
 from delivery.models import SenderDomain
@@ -83,3 +84,8 @@ def send_test(campaign_id: int, addresses: list[str]) -> list[str]:
 
 def send_tx(request_id: int) -> int:
     return tx_request_send(request_id)
+
+
+def engagement_record() -> int:
+    """Record the queued opens and clicks (woken by the first event, and swept by cron)."""
+    return recording.engagement_record()

@@ -36,6 +36,7 @@ from campaigns.templating import (
     render,
 )
 from delivery import message_ids, mime, verp
+from delivery.engagement.rewrite import Tracking, track_content
 from delivery.mime import CRLF
 
 __all__ = [
@@ -72,6 +73,8 @@ class CampaignMessage:
     list_label: str = ""  # List-Id's label, a dot-atom; empty: "c<campaign id>"
     feedback_id: str = ""  # Gmail's Feedback-ID; empty: "<campaign>:<label>:edm:<domain>"
     limits: RenderLimits = DEFAULT_LIMITS  # EDM_RENDER_*: the budget of each recipient's render
+    track_opens: bool = False  # the pixel (delivery/engagement/rewrite.py)
+    track_clicks: bool = False  # links through EDM_PUBLIC_URL/l/<token>
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class Recipient:
     email: str
     name: str = ""
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    tracked: bool = False  # the contact may be tracked (not "do not track", not unsubscribed)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class CompiledMessage:
 
     campaign: CampaignMessage
     content: CompiledContent
+    tracking: Tracking
     sender_domain: str
     from_field: bytes
     shared_fields: bytes  # MIME-Version … Content-Type, the same in every message
@@ -134,9 +139,14 @@ def compile_message(campaign: CampaignMessage) -> CompiledMessage:
         raise ValueError(f"{campaign.public_url!r} is not a URL the links can start with")
     if mime.address(f"u@{campaign.bounce_domain}") != f"u@{campaign.bounce_domain}":
         raise mime.InvalidAddressError(f"{campaign.bounce_domain!r} must be an ASCII domain")
-    content = compile_content(
-        campaign.content, campaign_name=campaign.campaign_name, limits=campaign.limits
+    source, tracking = track_content(
+        campaign.content,
+        clicks=campaign.track_clicks,
+        opens=campaign.track_opens,
+        public_url=campaign.public_url,
+        secret=campaign.secret,
     )
+    content = compile_content(source, campaign_name=campaign.campaign_name, limits=campaign.limits)
     sender = mime.address(campaign.sender.address)
     domain = sender.rpartition("@")[2]
     label = campaign.list_label or f"c{campaign.campaign_id}"
@@ -160,6 +170,7 @@ def compile_message(campaign: CampaignMessage) -> CompiledMessage:
     return CompiledMessage(
         campaign=campaign,
         content=content,
+        tracking=tracking,
         sender_domain=domain,
         from_field=mime.field("From", mime.mailbox(campaign.sender.name, sender, "From")),
         shared_fields=b"".join(shared),
@@ -238,6 +249,9 @@ def _render(
         unsubscribe_url=unsubscribe_url,
         view_online_url=links.view_online_url(campaign.public_url, target, campaign.secret),
         today=today,
+    )
+    rendered = compiled.tracking.apply(
+        rendered, campaign.campaign_id, recipient.delivery_id, recipient.tracked
     )
     return rendered, unsubscribe_url
 

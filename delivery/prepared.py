@@ -18,6 +18,7 @@ from campaigns.render_budget import RenderLimits
 from campaigns.services.campaigns import campaign_content
 from delivery.dkim import Signer
 from delivery.domains import a_label
+from delivery.engagement.links import links_store
 from delivery.message import CampaignMessage, CompiledMessage, Sender, compile_message
 from delivery.models import SenderDomain
 
@@ -47,6 +48,7 @@ def prepared_campaign(campaign: Campaign) -> PreparedCampaign:
         compiled = _campaigns.get(key)
         if compiled is None:
             compiled = compile_message(campaign_message(campaign))
+            links_store(campaign.pk, compiled.tracking.links)
             if len(_campaigns) >= _KEEP:
                 _campaigns.pop(next(iter(_campaigns)))
             _campaigns[key] = compiled
@@ -65,6 +67,8 @@ def campaign_message(campaign: Campaign) -> CampaignMessage:
         secret=settings.SECRET_KEY,
         list_name=campaign.name,
         limits=RenderLimits.from_settings(settings),
+        track_opens=settings.EDM_TRACKING and campaign.track_opens,
+        track_clicks=settings.EDM_TRACKING and campaign.track_clicks,
     )
 
 

@@ -215,6 +215,12 @@ VARIABLES: tuple[Variable, ...] = (
         "and a suppression of the address).",
     ),
     Variable(
+        "EDM_TRACKING",
+        "`true`",
+        "Open and click tracking (docs/ENGAGEMENT.md). `false` turns it off for every "
+        "campaign: no pixel, no rewritten links, no events recorded.",
+    ),
+    Variable(
         "EDM_API_REQUESTS_PER_MINUTE",
         "`600`",
         "Requests one API token may make per minute; more are answered 429 with Retry-After.",
@@ -558,6 +564,10 @@ def unsubscribe_scope() -> str:
     if value not in UNSUBSCRIBE_SCOPES:
         raise ConfigError(f"EDM_UNSUBSCRIBE_SCOPE={value!r} is not one of list, all.")
     return value
+
+
+def tracking() -> bool:
+    return _flag("EDM_TRACKING", default=True)
 
 
 def capture_port() -> int:

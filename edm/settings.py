@@ -42,6 +42,7 @@ try:
     EDM_SOURCE_ADDRESS = config.source_address()
     EDM_IMPORT_MAX_BYTES = config.import_max_bytes()
     EDM_UNSUBSCRIBE_SCOPE = config.unsubscribe_scope()
+    EDM_TRACKING = config.tracking()
     EDM_API_REQUESTS_PER_MINUTE = config.api_requests_per_minute()
     EDM_FORM_SUBMISSIONS_PER_HOUR = config.form_submissions_per_hour()
     EDM_FORM_MIN_SECONDS = config.form_min_seconds()

@@ -45,6 +45,8 @@ class CampaignOut(Schema):
     text: str
     time_zone: str
     retry_window_hours: float
+    track_opens: bool
+    track_clicks: bool
     scheduled_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -87,6 +89,8 @@ class CampaignIn(Input):
     retry_window_hours: float | None = Field(
         None, ge=1, le=720, description="How long deferred mail is retried (default 72)."
     )
+    track_opens: bool = Field(True, description="A tracking pixel (unless EDM_TRACKING=false).")
+    track_clicks: bool = Field(True, description="Links through tracked redirects.")
 
 
 class CampaignPatch(Input):
@@ -104,6 +108,8 @@ class CampaignPatch(Input):
     layout: Id | None = None
     time_zone: str | None = Field(None, max_length=64)
     retry_window_hours: float | None = Field(None, ge=1, le=720)
+    track_opens: bool | None = None
+    track_clicks: bool | None = None
 
 
 class ScheduleIn(Input):
@@ -202,6 +208,8 @@ def _save(campaign: Campaign | None, values: dict, user) -> Campaign:
         template=template,
         time_zone=values["time_zone"],
         retry_window=dt.timedelta(hours=hours) if hours is not None else None,
+        track_opens=values["track_opens"],
+        track_clicks=values["track_clicks"],
         by=user,
     )
     out = _campaign(saved.pk)
@@ -246,6 +254,8 @@ def campaign_update(request, campaign_id: PathId, payload: CampaignPatch):
         "layout": campaign.layout_id,
         "time_zone": campaign.time_zone,
         "retry_window_hours": None,
+        "track_opens": campaign.track_opens,
+        "track_clicks": campaign.track_clicks,
     }
     # Null keeps a field as it is, except segment, template and layout: there it means "none".
     values.update(

@@ -39,6 +39,7 @@ class ContactOut(Schema):
     name: str
     attributes: dict[str, Any]
     status: ContactStatus
+    do_not_track: bool
     created_at: datetime
     updated_at: datetime
 
@@ -57,12 +58,14 @@ class ContactIn(Input):
     name: Name = ""
     attributes: Attributes = {}
     lists: list[Id] = Field([], description="Ids of lists to subscribe the contact to.")
+    do_not_track: bool = Field(False, description="Never track this person's opens and clicks.")
 
 
 class ContactPatch(Input):
     email: Email | None = None
     name: Name | None = None
     attributes: Attributes | None = Field(None, description="Replaces all attributes.")
+    do_not_track: bool | None = None
 
 
 class ContactFilter(PageParams):
@@ -168,7 +171,11 @@ def contact_create(request, payload: ContactIn):
     lists = _lists(payload.lists)
     try:
         contact = contact_services.contact_create(
-            email=payload.email, name=payload.name, attributes=payload.attributes, lists=lists
+            email=payload.email,
+            name=payload.name,
+            attributes=payload.attributes,
+            lists=lists,
+            do_not_track=payload.do_not_track,
         )
     except InvalidEmailError as exc:
         raise Invalid(str(exc), {"email": [str(exc)]}) from None
@@ -211,6 +218,9 @@ def contact_update(request, contact_id: PathId, payload: ContactPatch):
             email=contact.email if payload.email is None else payload.email,
             name=contact.name if payload.name is None else payload.name,
             attributes=contact.attributes if payload.attributes is None else payload.attributes,
+            do_not_track=(
+                contact.do_not_track if payload.do_not_track is None else payload.do_not_track
+            ),
         )
     except InvalidEmailError as exc:
         raise Invalid(str(exc), {"email": [str(exc)]}) from None

@@ -67,6 +67,11 @@ class Campaign(models.Model):
         limit_choices_to={"kind": Template.Kind.LAYOUT},
     )
 
+    # Open and click tracking of this campaign (docs/ENGAGEMENT.md); EDM_TRACKING=false
+    # overrides both.
+    track_opens = models.BooleanField(default=True, db_default=True)
+    track_clicks = models.BooleanField(default=True, db_default=True)
+
     scheduled_at = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     retry_window = models.DurationField(default=DEFAULT_RETRY_WINDOW)

@@ -49,6 +49,9 @@ class Contact(models.Model):
     name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
+    # The person asked not to be tracked: their messages get no pixel and no rewritten links.
+    # db_default: imports insert contacts with set-based SQL that does not name this column.
+    do_not_track = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -96,6 +96,8 @@ def campaign_save(
     template: Template | None = None,
     time_zone: str = "UTC",
     retry_window: dt.timedelta | None = None,
+    track_opens: bool = True,
+    track_clicks: bool = True,
     by=None,
 ) -> tuple[Campaign, dict[Part, list[Problem]]]:
     """Create a draft or change one; returns it with template warnings.
@@ -136,6 +138,7 @@ def campaign_save(
     campaign.layout, campaign.template, campaign.time_zone = layout, template, time_zone
     if retry_window is not None:
         campaign.retry_window = retry_window
+    campaign.track_opens, campaign.track_clicks = track_opens, track_clicks
     campaign.updated_at = timezone.now()
     with transaction.atomic():
         if group is not None:
@@ -167,6 +170,8 @@ def campaign_copy(campaign: Campaign, *, name: str, segment: Segment | None, by=
         layout=campaign.layout,
         time_zone=campaign.time_zone,
         retry_window=campaign.retry_window,
+        track_opens=campaign.track_opens,
+        track_clicks=campaign.track_clicks,
         created_by=by,
     )
     with transaction.atomic():

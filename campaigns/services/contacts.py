@@ -34,7 +34,12 @@ def _refuse_erased(email: str) -> None:
 
 
 def contact_add(
-    *, contact_list: ContactList, email: str, name: str = "", attributes: dict | None = None
+    *,
+    contact_list: ContactList,
+    email: str,
+    name: str = "",
+    attributes: dict | None = None,
+    do_not_track: bool = False,
 ) -> tuple[Contact, bool]:
     """Put an address on a list, creating its contact if new; (contact, created).
 
@@ -51,6 +56,7 @@ def contact_add(
                 "name": name.strip(),
                 "attributes": attributes or {},
                 "status": _status_from_suppression(address.email),
+                "do_not_track": do_not_track,
             },
         )
         Membership.objects.get_or_create(list=contact_list, contact=contact)
@@ -66,18 +72,28 @@ def _status_from_suppression(email: str) -> str:
     return Contact.Status.BLOCKLISTED
 
 
-def contact_update(contact: Contact, *, email: str, name: str, attributes: dict) -> Contact:
-    """Change a contact's address, name and attributes; ContactExistsError on a taken address,
-    ContactErasedError on an erased one."""
+def contact_update(
+    contact: Contact,
+    *,
+    email: str,
+    name: str,
+    attributes: dict,
+    do_not_track: bool | None = None,
+) -> Contact:
+    """Change a contact's address, name, attributes and (when given) do-not-track;
+    ContactExistsError on a taken address, ContactErasedError on an erased one."""
     address = normalize_email(email)
     if address.email != contact.email:
         _refuse_erased(address.email)
     contact.email, contact.domain = address.email, address.domain
     contact.name, contact.attributes = name.strip(), attributes
+    if do_not_track is not None:
+        contact.do_not_track = do_not_track
     contact.updated_at = timezone.now()
+    fields = ["email", "domain", "name", "attributes", "do_not_track", "updated_at"]
     try:
         with transaction.atomic():
-            contact.save(update_fields=["email", "domain", "name", "attributes", "updated_at"])
+            contact.save(update_fields=fields)
     except IntegrityError:
         if not _address_taken(address.email, other_than=contact.pk):
             raise  # another constraint: saying "exists" would send the caller the wrong way
@@ -169,6 +185,7 @@ def contact_create(
     name: str = "",
     attributes: dict | None = None,
     lists: Iterable[ContactList] = (),
+    do_not_track: bool = False,
 ) -> Contact:
     """A new contact, subscribed to `lists`; ContactExistsError if the address is taken.
 
@@ -185,6 +202,7 @@ def contact_create(
                 name=name.strip(),
                 attributes=attributes or {},
                 status=_status_from_suppression(address.email),
+                do_not_track=do_not_track,
             )
             Membership.objects.bulk_create(
                 [Membership(list=contact_list, contact=contact) for contact_list in lists]

@@ -54,3 +54,9 @@ def thousands(value: int | float | None) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"
+
+
+@register.filter
+def of(mapping: dict, key):
+    """mapping[key], or None: `followed|of:d.pk` reads a dict a view built per row."""
+    return mapping.get(key)

@@ -50,6 +50,7 @@ def contact_edit(request, pk):
         "email": contact.email,
         "name": contact.name,
         "attributes": ContactForm.attributes_text(contact.attributes),
+        "do_not_track": contact.do_not_track,
     }
     form = ContactForm(request.POST or None, initial=initial)
     back = _back(request, reverse("campaigns:list_index"))

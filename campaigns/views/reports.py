@@ -14,6 +14,7 @@ from campaigns.exports import csv_chunks
 from campaigns.models import Campaign, Contact
 from campaigns.services import campaigns as campaign_services
 from delivery.selectors.campaigns import CONTENT_FIELDS, campaign_list_page
+from delivery.selectors.engagement import engagement_report_get, links_followed
 from delivery.selectors.recipients import (
     EXPORT_HEADER,
     LOOKUP_ROWS,
@@ -30,6 +31,7 @@ LIVE_REGIONS = {
     "sites": "campaigns/report/_sites.html",
     "reasons": "campaigns/report/_reasons.html",
     "events": "campaigns/report/_events.html",
+    "engagement": "campaigns/report/_engagement.html",
 }
 CONTROLS = {
     "pause": (campaign_services.campaign_pause, "Paused: running batches stop within seconds."),
@@ -61,7 +63,9 @@ def campaign_index(request):
 def campaign_report(request, pk):
     campaign = get_object_or_404(Campaign.objects.defer(*CONTENT_FIELDS), pk=pk)
     report = campaign_report_get(campaign)
-    return render(request, "campaigns/report/report.html", {"report": report})
+    engagement = engagement_report_get(campaign, delivered=report.counters.sent)
+    context = {"report": report, "engagement": engagement}
+    return render(request, "campaigns/report/report.html", context)
 
 
 @require_GET
@@ -69,7 +73,8 @@ def campaign_report_live(request, pk):
     """The report's changing parts as JSON: counters, the chart's data and HTML regions."""
     campaign = get_object_or_404(Campaign.objects.defer(*CONTENT_FIELDS), pk=pk)
     report = campaign_report_get(campaign)
-    context = {"report": report}
+    engagement = engagement_report_get(campaign, delivered=report.counters.sent)
+    context = {"report": report, "engagement": engagement}
     return JsonResponse(
         {
             "status": campaign.status,
@@ -78,6 +83,8 @@ def campaign_report_live(request, pk):
             "eta": report.eta.isoformat() if report.eta else None,
             "counters": report.counters.as_dict(),
             "throughput": report.throughput.as_dict(),
+            "engagement": engagement.engagement.as_dict(),
+            "engagement_chart": engagement.chart.as_dict(),
             "html": {
                 name: render_to_string(template, context, request=request)
                 for name, template in LIVE_REGIONS.items()
@@ -133,8 +140,6 @@ def campaign_export(request, pk):
 def contact_history(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     page = contact_history_page(contact, before=_cursor(request.GET.get("before")))
-    return render(
-        request,
-        "campaigns/report/contact_history.html",
-        {"contact": contact, "page": page, "first_page": "before" not in request.GET},
-    )
+    context = {"contact": contact, "page": page, "first_page": "before" not in request.GET}
+    context["followed"] = links_followed([row.delivery for row in page.rows])
+    return render(request, "campaigns/report/contact_history.html", context)

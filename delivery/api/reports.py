@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
 from campaigns.models import Campaign
-from delivery.models import Attempt, CampaignStats, Delivery, SiteStats
+from delivery.models import Attempt, CampaignStats, Delivery, Link, SiteStats
+from delivery.selectors.engagement import campaign_engagement
 from edm.rest.pagination import PageParams, keyset_page, page_schema
 from edm.rest.types import Id, PathId, choice
 
@@ -38,7 +39,20 @@ class StatsOut(Schema):
     unsubscribed: int = Field(..., description="Counted among sent.")
     sender_rejected: int = Field(..., description="Bounces about us (blocked, spam…): an alarm.")
     pending: int = Field(..., description="queued + deferred")
+    opened: int = Field(..., description="Unique people who opened (or clicked).")
+    opened_machine: int = Field(..., description="Opens by privacy proxies and prefetchers.")
+    clicked: int = Field(..., description="Unique people who followed a link.")
+    clicked_bot: int = Field(..., description="Clicks by link scanners.")
     updated_at: dt.datetime | None
+
+
+class LinkOut(Schema):
+    id: int
+    index: int = Field(..., description="The link's number in the campaign's content.")
+    url: str
+    clicks: int = Field(..., description="Clicks by people.")
+    unique_clicks: int = Field(..., description="People who followed it.")
+    bot_clicks: int = Field(..., description="Clicks by link scanners.")
 
 
 class SiteStatsOut(Schema):
@@ -99,6 +113,7 @@ class BounceFilter(PageParams):
 
 
 SitePage = page_schema(SiteStatsOut)
+LinkPage = page_schema(LinkOut)
 DeliveryPage = page_schema(DeliveryOut)
 BouncePage = page_schema(DeliveryOut, "BouncePage")
 
@@ -114,6 +129,7 @@ def campaign_stats(request, campaign_id: PathId):
     stats = CampaignStats.objects.filter(campaign=campaign).first() or CampaignStats(
         campaign=campaign
     )
+    engagement = campaign_engagement(campaign, delivered=stats.sent)
     return {
         "campaign": campaign.pk,
         "status": campaign.status,
@@ -130,8 +146,20 @@ def campaign_stats(request, campaign_id: PathId):
         "unsubscribed": stats.unsubscribed,
         "sender_rejected": stats.sender_rejected,
         "pending": stats.pending,
+        "opened": engagement.opened,
+        "opened_machine": engagement.opens_machine,
+        "clicked": engagement.clicked,
+        "clicked_bot": engagement.clicks_bot,
         "updated_at": stats.updated_at,
     }
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/links", response=LinkPage, summary="Clicks per tracked link"
+)
+def campaign_links(request, campaign_id: PathId, page: Query[PageParams]):
+    """The campaign's tracked links, each stored once, in the order of the content."""
+    return keyset_page(Link.objects.filter(campaign=_campaign(campaign_id)), page)
 
 
 @router.get(

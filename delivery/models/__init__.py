@@ -2,6 +2,13 @@
 
 from delivery.models.bounces import BounceEvent
 from delivery.models.deliveries import Attempt, Batch, Delivery
+from delivery.models.engagement import (
+    EngagementStats,
+    HourEngagement,
+    Link,
+    LinkClick,
+    SiteEngagement,
+)
 from delivery.models.inbound import InboundMessage
 from delivery.models.outbox import CapturedMessage
 from delivery.models.reports import CampaignStats, MinuteStats, ReasonStats, SiteStats
@@ -15,10 +22,15 @@ __all__ = [
     "CampaignStats",
     "CapturedMessage",
     "Delivery",
+    "EngagementStats",
+    "HourEngagement",
     "InboundMessage",
+    "Link",
+    "LinkClick",
     "MinuteStats",
     "ReasonStats",
     "SenderDomain",
+    "SiteEngagement",
     "SiteSetting",
     "SiteStats",
     "TxAttempt",

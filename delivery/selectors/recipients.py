@@ -39,6 +39,8 @@ EXPORT_HEADER = [
     "sent at",
     "last change at",
     "next attempt at",
+    "first open at",  # by a person (machine opens never set it)
+    "first click at",
 ]
 _EXPORT_FIELDS = [
     "email",
@@ -52,6 +54,8 @@ _EXPORT_FIELDS = [
     "sent_at",
     "updated_at",
     "next_attempt_at",
+    "opened_at",
+    "clicked_at",
 ]
 
 

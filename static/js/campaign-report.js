@@ -22,6 +22,8 @@
     chart.update(data.throughput);
     root.setAttribute("data-final", data.final ? "true" : "false");
     root.setAttribute("data-updated-at", data.at);
+    // Other parts of the page (the engagement chart) update from the same data.
+    root.dispatchEvent(new CustomEvent("report:update", { detail: data }));
   }
 
   function poll() {

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 # The report and its live fragment: session, user, campaign, stats, batches in flight,
 # minutes, sites (+ the sum of the other sites), site settings, bounce reasons, attempts,
 # received bounces.
-REPORT_QUERIES = 13
+REPORT_QUERIES = 18  # 13, and 5 for engagement (delivery/selectors/engagement.py)
 LIST_QUERIES = 5
 
 
@@ -160,7 +160,7 @@ def test_live_fragment_has_counters_chart_data_and_html_regions(admin_client, au
     assert sum(chart["sent"]) == sum(m.sent for m in minutes) == 6
     assert sum(chart["deferred"]) == 1
     assert sum(chart["bounced"]) == 2
-    assert set(data["html"]) == {"summary", "sites", "reasons", "events"}
+    assert set(data["html"]) == {"summary", "sites", "reasons", "events", "engagement"}
     assert 'data-field="sent">6<' in data["html"]["summary"]
     assert "mx.mail.example" in data["html"]["sites"]
     assert "Unknown address" in data["html"]["reasons"]
