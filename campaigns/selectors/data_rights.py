@@ -37,13 +37,14 @@ def _campaign(campaign_id: int, name: str) -> Row:
 
 
 def contact_fields(contact: Contact) -> Row:
-    """The contact's own row: address, name, attributes, status and dates."""
+    """The contact's own row: address, name, attributes, status, do-not-track and dates."""
     return {
         "id": contact.pk,
         "email": contact.email,
         "name": contact.name,
         "attributes": contact.attributes,
         "status": contact.status,
+        "do_not_track": contact.do_not_track,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
     }

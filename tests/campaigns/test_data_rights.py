@@ -394,6 +394,7 @@ def test_the_export_holds_each_section_with_the_contacts_values_and_no_one_elses
         "name": "Jane Doe",
         "attributes": {"town": "Llanfairpwllgwyngyll"},
         "status": "complained",
+        "do_not_track": False,
         "created_at": None,
         "updated_at": None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import socket
 
@@ -45,7 +46,10 @@ def session_to(server, **options) -> AsyncSession:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run a test's event loop in a thread of its own: once a browser test has run, the main
+    thread belongs to Playwright's loop, and asyncio.run() refuses to start inside it."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 # -- many sessions, and no session waiting on another ------------------------------------
