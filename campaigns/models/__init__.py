@@ -2,7 +2,7 @@
 
 from campaigns.models.campaigns import Campaign
 from campaigns.models.contacts import Contact, ContactList, Membership
-from campaigns.models.imports import Import, ImportRejection
+from campaigns.models.imports import Import, ImportRejection, ImportWarning
 from campaigns.models.suppressions import Suppression
 from campaigns.models.templates import Template
 from campaigns.models.unsubscribes import Unsubscribe
@@ -13,6 +13,7 @@ __all__ = [
     "ContactList",
     "Import",
     "ImportRejection",
+    "ImportWarning",
     "Membership",
     "Suppression",
     "Template",

@@ -21,9 +21,9 @@ def suppression_find(email: str) -> Suppression | None:
     except InvalidEmailError:
         return None
     entries = {
-        s.value: s for s in Suppression.objects.filter(value__in=[address.email, address.domain])
+        s.value: s for s in Suppression.objects.filter(value__in=[address.key, address.domain])
     }
-    return entries.get(address.email) or entries.get(address.domain)
+    return entries.get(address.key) or entries.get(address.domain)
 
 
 def email_is_suppressed(email: str) -> bool:
