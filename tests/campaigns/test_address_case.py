@@ -14,7 +14,10 @@ from campaigns.services import contacts as contact_services
 from campaigns.services import import_runner
 from campaigns.services.contact_upsert import UpsertRow, contacts_upsert
 from campaigns.services.contacts import ContactExistsError
-from tests.factories import make_contact, make_list, run_import, write_csv
+from campaigns.services.suppressions import suppression_add
+from delivery.models import Delivery
+from delivery.planning import deliveries_snapshot
+from tests.factories import make_campaign, make_contact, make_list, run_import, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +169,13 @@ def test_gbk_file_with_upper_cased_duplicates_creates_exactly_the_distinct_count
     assert Membership.objects.filter(list=customers).count() == 1940
     emails = Contact.objects.values_list("email", flat=True)
     assert all(email == email.lower() for email in emails)  # the first spellings
+
+
+def test_planning_leaves_out_a_contact_whose_address_is_suppressed_in_another_case():
+    customers = make_list()
+    make_contact("USER7@sina.com", contact_list=customers)
+    make_contact("ok@sina.com", contact_list=customers)
+    suppression_add(value="user7@Sina.com")
+    campaign = make_campaign(lists=[customers])
+    assert deliveries_snapshot(campaign) == 1
+    assert list(Delivery.objects.values_list("email", flat=True)) == ["ok@sina.com"]
