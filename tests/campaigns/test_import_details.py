@@ -4,6 +4,7 @@ discarded from the list page, and exports keep non-ASCII list names (RFC 6266)."
 from urllib.parse import unquote
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -116,3 +117,17 @@ def test_an_ascii_list_name_needs_no_filename_star(admin_client):
     customers = make_list("Spring Customers")
     response = admin_client.get(reverse("campaigns:list_export", args=[customers.pk]))
     assert response["Content-Disposition"] == 'attachment; filename="spring-customers.csv"'
+
+
+def test_the_import_command_reports_rows_imported_with_a_warning(tmp_path, capsys):
+    rows = [["email", "name"], ["a@example.com", "n" * (NAME_MAX_LENGTH + 1)]]
+    call_command(
+        "import_contacts",
+        str(write_csv(tmp_path / "c.csv", rows)),
+        "--list",
+        "CLI",
+        "--create-list",
+    )
+    out = capsys.readouterr().out
+    assert "1 created" in out and "0 invalid." in out
+    assert "1 rows imported with a warning (a name cut short)" in out
