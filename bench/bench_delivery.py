@@ -182,16 +182,17 @@ def populate(args: argparse.Namespace) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO campaigns_contact (email, domain, name, attributes, status,
+            INSERT INTO campaigns_contact (email, email_key, domain, name, attributes, status,
                                            created_at, updated_at)
             SELECT 'user' || n || '@d' || lpad((n %% %s)::text, 2, '0') || '.example',
+                   'user' || n || '@d' || lpad((n %% %s)::text, 2, '0') || '.example',
                    'd' || lpad((n %% %s)::text, 2, '0') || '.example',
                    'Customer ' || n,
                    jsonb_build_object('tier', 'gold', 'city', 'Hangzhou', 'order', n),
                    'enabled', now(), now()
             FROM generate_series(1, %s) AS n
             """,
-            [args.domains, args.domains, args.recipients],
+            [args.domains, args.domains, args.domains, args.recipients],
         )
         cursor.execute(
             """

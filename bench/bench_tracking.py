@@ -80,7 +80,11 @@ def make_campaign():
     )
     Contact.objects.bulk_create(
         [
-            Contact(email=f"p{i}@site{i % 50}.example", domain=f"site{i % 50}.example")
+            Contact(
+                email=f"p{i}@site{i % 50}.example",
+                email_key=f"p{i}@site{i % 50}.example",
+                domain=f"site{i % 50}.example",
+            )
             for i in range(DELIVERIES)
         ],
         batch_size=5000,

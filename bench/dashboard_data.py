@@ -31,9 +31,10 @@ STEPS = [
         # 40 % of people on bigmail.example, 20 % on webmail.example, 10 % on corp.example,
         # the rest on 2,000 small domains, each its own site.
         """
-        INSERT INTO campaigns_contact (email, domain, name, attributes, status,
+        INSERT INTO campaigns_contact (email, email_key, domain, name, attributes, status,
                                        created_at, updated_at)
-        SELECT 'person' || g || '@' || d, d, 'Person ' || g, '{}'::jsonb, 'enabled', now(), now()
+        SELECT 'person' || g || '@' || d, 'person' || g || '@' || d, d, 'Person ' || g,
+               '{}'::jsonb, 'enabled', now(), now()
         FROM generate_series(1, %(n)s) AS g,
         LATERAL (SELECT CASE WHEN g %% 100 < 40 THEN 'bigmail.example'
                              WHEN g %% 100 < 60 THEN 'webmail.example'

@@ -7,6 +7,14 @@ lower-cased. `normalize_email` takes that fast path only for addresses that cert
 unchanged except for the domain's case, and asks email-validator about everything else
 (IDN domains, quoted local parts, special-use domains, RFC 2142 mailbox names, errors).
 `tests/campaigns/test_emails.py` checks that both paths agree on thousands of addresses.
+
+Providers ignore the case of the local part (Gmail, QQ, 163 and Sina deliver `USER7@Sina.com`
+and `user7@sina.com` to one mailbox), so contacts and suppressions compare addresses by
+`email_key`: the normalized address with its local part lower-cased by `str.lower()`. Not
+`casefold()`: it maps `ß` to `ss` and ligatures to letters, merging mailboxes that SMTPUTF8
+providers keep apart; `lower()` is what listmonk (Go's `strings.ToLower`) does too. The key is
+made here, in Python, and nowhere in SQL: SQLite's `lower()` and PostgreSQL's under "C" only
+change ASCII letters, and one spelling of the rule keeps imports and lookups in agreement.
 """
 
 from __future__ import annotations
@@ -34,6 +42,17 @@ class InvalidEmailError(ValueError):
 class Address(NamedTuple):
     email: str  # normalized: local part as written, domain lower-cased (Unicode for IDN)
     domain: str
+
+    @property
+    def key(self) -> str:
+        """What two spellings of this address have in common (see the module docstring)."""
+        return email_key(self.email)
+
+
+def email_key(email: str) -> str:
+    """The comparison key of a normalized address: its local part lower-cased."""
+    local, _, domain = email.rpartition("@")
+    return f"{local.lower()}@{domain}"
 
 
 def normalize_email(text: str) -> Address:

@@ -7,8 +7,10 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
+from django.utils.text import slugify
 
 from campaigns.selectors.data_rights import contact_data_export_chunks
 
@@ -49,3 +51,19 @@ def contact_export_response(contact) -> StreamingHttpResponse:
     name = f"contact-{contact.pk}.json"
     response["Content-Disposition"] = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     return response
+
+
+def attachment_disposition(name: str, *, fallback: str, suffix: str = ".csv") -> str:
+    """A Content-Disposition for downloading `name` + suffix, non-ASCII names included.
+
+    RFC 6266: `filename*` (RFC 8187, UTF-8 percent-encoded) is what browsers use; the plain
+    `filename` is for clients that know only that one, so it is ASCII (`fallback` when the
+    name has no ASCII letters at all, as a list named 客户 has not). Django's
+    content_disposition_header gives only one of the two.
+    """
+    ascii_name = (slugify(name) or fallback) + suffix
+    unicode_name = (slugify(name, allow_unicode=True) or fallback) + suffix
+    header = f'attachment; filename="{ascii_name}"'
+    if unicode_name != ascii_name:
+        header += f"; filename*=UTF-8''{quote(unicode_name, safe='')}"
+    return header

@@ -47,6 +47,7 @@ urlpatterns = [
     path("imports/<int:pk>/progress.json", imports.import_progress_json, name="import_progress"),
     path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("imports/<int:pk>/resume/", imports.import_resume, name="import_resume"),
+    path("imports/<int:pk>/discard/", imports.import_discard, name="import_discard"),
     path("imports/<int:pk>/rejected.csv", imports.import_rejected, name="import_rejected"),
     path("suppressions/", suppressions.suppression_index, name="suppression_index"),
     path(

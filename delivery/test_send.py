@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import Q
 
-from campaigns.emails import normalize_email
+from campaigns.emails import email_key, normalize_email
 from campaigns.models import Campaign, Contact
 from delivery import dispatch, jobs_queue, transports
 from delivery.batches import message_builder, reply_classification
@@ -54,7 +54,8 @@ def test_send_enqueue(campaign: Campaign, addresses: list[str]) -> list[str]:
 def test_send(campaign: Campaign, addresses: list[str]) -> list[TestSendResult]:
     """Send the test messages now (in the job) and remember the outcomes."""
     prepared = prepared_campaign(campaign)
-    known = {c.email: c for c in Contact.objects.filter(Q(email__in=addresses))}
+    keys = [email_key(address) for address in addresses]
+    known = {c.email_key: c for c in Contact.objects.filter(Q(email_key__in=keys))}
     by_site: dict[str, list[Outgoing]] = defaultdict(list)
     results: list[TestSendResult] = []
     for number, address in enumerate(addresses, start=1):
@@ -64,7 +65,7 @@ def test_send(campaign: Campaign, addresses: list[str]) -> list[TestSendResult]:
         except (PermanentRouteError, TemporaryRouteError) as exc:
             results.append(TestSendResult(address, "failed", str(exc)))
             continue
-        contact = known.get(address)
+        contact = known.get(email_key(address))
         recipient = Recipient(
             delivery_id=0,  # not a delivery: its bounces match nothing and are ignored
             contact_id=contact.pk if contact else 0,

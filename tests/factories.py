@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from campaigns.emails import email_key
 from campaigns.models import Campaign, Contact, ContactList, Import, Membership
 from campaigns.services import import_runner
 from campaigns.services import imports as import_services
@@ -19,7 +20,8 @@ def make_list(name: str = "Customers") -> ContactList:
 
 def make_contact(email: str, *, contact_list: ContactList | None = None, **fields) -> Contact:
     domain = email.rpartition("@")[2].lower()
-    contact = Contact.objects.create(email=email, domain=domain, **fields)
+    key = email_key(f"{email.rpartition('@')[0]}@{domain}")
+    contact = Contact.objects.create(email=email, email_key=key, domain=domain, **fields)
     if contact_list is not None:
         Membership.objects.create(list=contact_list, contact=contact)
     return contact

@@ -98,6 +98,7 @@ class ImportOut(Schema):
     duplicates: int
     invalid: int
     rejected: int
+    warnings: int = Field(..., description="Rows imported with a change (a name cut short).")
     error: str
     cancel_requested: bool
     created_at: datetime

@@ -18,6 +18,7 @@ class Candidate(NamedTuple):
 
     row: int
     email: str
+    email_key: str  # what duplicates are found by (campaigns.emails.email_key)
     domain: str
     name: str
     attributes: str  # a JSON object of non-blank attribute cells
@@ -30,10 +31,23 @@ class Rejection(NamedTuple):
     duplicate: bool = False  # the address came earlier in the file
 
 
+class RowWarning(NamedTuple):
+    """A row that became a candidate with a change the file's owner should hear about."""
+
+    row: int
+    message: str
+    value: str  # the email cell as the file had it
+
+
 class RowParser:
-    """Turns rows into candidates or rejections under one mapping and encoding."""
+    """Turns rows into candidates or rejections under one mapping and encoding.
+
+    Rows taken with a change (a name cut to NAME_MAX_LENGTH) are noted in `warnings`, in row
+    order; the caller takes them away with each batch.
+    """
 
     def __init__(self, mapping: Mapping, names: list[str], encoding: str):
+        self.warnings: list[RowWarning] = []
         self.email = mapping.email
         self.name = mapping.name
         # Attributes become a JSON object built by hand from pre-quoted keys: json.dumps of
@@ -78,5 +92,10 @@ class RowParser:
         except InvalidEmailError as exc:
             return Rejection(number, f"invalid email address: {exc}", value)
         if len(name) > NAME_MAX_LENGTH:
-            return Rejection(number, f"the name is longer than {NAME_MAX_LENGTH} characters", value)
-        return Candidate(number, address.email, address.domain, name, attributes)
+            # A long name is most often a cell that swallowed its neighbours; the address is
+            # still good, so the row is kept with the name cut, and the owner told.
+            name = name[:NAME_MAX_LENGTH].rstrip()
+            self.warnings.append(
+                RowWarning(number, f"the name was cut to {NAME_MAX_LENGTH} characters", value)
+            )
+        return Candidate(number, address.email, address.key, address.domain, name, attributes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -124,11 +125,31 @@ def detect_encoding(sample: bytes) -> str:
             "spreadsheet in a format other than CSV or XLSX?"
         )
     encoding = SUPERSETS.get(best.encoding, best.encoding).replace("_", "-")
+    if encoding in SINGLE_BYTE_LATIN and _reads_as_gb2312(text_part):
+        return "gb18030"
     if encoding in ("cp1250", "latin-1", "iso8859-15") and any(
         match.encoding == "cp1252" and match.chaos <= best.chaos for match in matches
     ):
         encoding = "cp1252"  # as likely, and what Western European Windows writes
     return encoding
+
+
+SINGLE_BYTE_LATIN = ("cp1250", "cp1252", "latin-1", "iso8859-15")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# A character of GB2312 (rows 1-87: punctuation, kana, hanzi) in GBK/GB18030's two bytes.
+_GB2312_CHARACTER = re.compile(rb"[\xa1-\xf7][\xa1-\xfe]")
+
+
+def _reads_as_gb2312(sample: bytes) -> bool:
+    """Whether every non-ASCII byte of the sample pairs into a GB2312 character.
+
+    charset-normalizer calls a mostly-ASCII GBK file (addresses, short names like 用户12)
+    Central European: a Latin code page decodes any bytes. Latin text almost never has
+    every accented letter followed by another high byte in this range, so a sample where
+    all of them pair up (and there are a few) is Chinese.
+    """
+    high = len(_HIGH_BYTE.findall(sample))
+    return high >= 8 and len(_GB2312_CHARACTER.findall(sample)) * 2 == high
 
 
 def _whole_lines(sample: bytes) -> bytes:

@@ -4,7 +4,7 @@ from campaigns.models.campaigns import Campaign
 from campaigns.models.consents import Consent
 from campaigns.models.contacts import Contact, ContactList, Membership
 from campaigns.models.data_rights import DataRightsAction
-from campaigns.models.imports import Import, ImportRejection
+from campaigns.models.imports import Import, ImportRejection, ImportWarning
 from campaigns.models.segments import Segment
 from campaigns.models.signup_forms import SignupForm
 from campaigns.models.suppressions import Suppression
@@ -19,6 +19,7 @@ __all__ = [
     "DataRightsAction",
     "Import",
     "ImportRejection",
+    "ImportWarning",
     "Membership",
     "Segment",
     "SignupForm",

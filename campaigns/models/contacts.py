@@ -27,11 +27,14 @@ class ContactList(models.Model):
 
 
 class Contact(models.Model):
-    """One person, unique by normalized email address.
+    """One person, unique by email address compared without the local part's case.
 
-    `email` is the address as email-validator normalizes it: the local part as written, the
-    domain lower-cased and, for IDN domains, in Unicode (NFC). `domain` is that domain,
-    kept apart so planning can exclude suppressed domains with an index instead of a LIKE.
+    `email` is the address as email-validator normalizes it: the local part as first written
+    (kept for display and sending), the domain lower-cased and, for IDN domains, in Unicode
+    (NFC). `email_key` is the same with the local part lower-cased
+    (`campaigns.emails.email_key`): every lookup by address and the uniqueness go through it,
+    because providers deliver `USER7@Sina.com` and `user7@sina.com` to one mailbox. `domain`
+    is that domain, kept apart so planning can exclude suppressed domains with an index.
     """
 
     class Status(models.TextChoices):
@@ -44,7 +47,10 @@ class Contact(models.Model):
     # Few indexes on purpose: each one costs every imported row. `domain` has none:
     # suppressed domains are found by looking the domain up in Suppression, not the reverse.
     # A prefix index on lower(name) is created by migration 0002 (its SQL differs per vendor).
-    email = models.CharField(max_length=254, unique=True)
+    # `email` has none: the unique index on `email_key` serves lookups, prefix search and
+    # keyset pages (in "C" collation on PostgreSQL, like 0002 set up for the address).
+    email = models.CharField(max_length=254)
+    email_key = models.CharField(max_length=254, unique=True)
     domain = models.CharField(max_length=253)
     name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     attributes = models.JSONField(default=dict, blank=True)

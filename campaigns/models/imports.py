@@ -71,6 +71,7 @@ class Import(models.Model):
     already_on_list = models.BigIntegerField(default=0)
     duplicates = models.BigIntegerField(default=0)
     invalid = models.BigIntegerField(default=0)
+    warnings = models.BigIntegerField(default=0)  # rows imported with a change (ImportWarning)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
 
@@ -128,3 +129,22 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.reason}"
+
+
+class ImportWarning(models.Model):
+    """A row of an import's file that became a contact, but not exactly as written (a name
+    cut to the limit): the file's owner should know, the row need not be lost for it."""
+
+    import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="row_warnings")
+    row = models.BigIntegerField()  # as a spreadsheet numbers it: the header is row 1
+    message = models.CharField(max_length=200)
+    value = models.TextField(blank=True)  # the email cell as it was in the file
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["import_run", "row"], name="warning_once_per_row")
+        ]
+        ordering = ["import_run", "row"]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"

@@ -26,7 +26,8 @@ class Suppression(models.Model):
         ERASED = "erased", "erased on request"
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
-    # A normalized address (like Contact.email) or a lower-cased Unicode domain.
+    # An address's comparison key (like Contact.email_key: the local part lower-cased, so a
+    # suppression of User@x.com holds for user@x.com) or a lower-cased Unicode domain.
     value = models.CharField(max_length=254, unique=True)
     reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.MANUAL)
     source = models.CharField(max_length=200, blank=True)

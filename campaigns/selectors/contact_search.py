@@ -12,12 +12,12 @@ from campaigns.selectors.contacts import HIGHEST
 
 
 def contact_by_email(email: str) -> Contact | None:
-    """The contact with this address (normalized as stored), or None."""
+    """The contact with this address in any spelling of its local part's case, or None."""
     try:
         address = normalize_email(email)
     except InvalidEmailError:
         return None
-    return Contact.objects.filter(email=address.email).first()
+    return Contact.objects.filter(email_key=address.key).first()
 
 
 def contacts_matching(
@@ -37,13 +37,11 @@ def contacts_matching(
         if connection.vendor == "postgresql":
             name_key = Collate(name_key, "C")  # matches the index of migration 0002
         contacts = contacts.alias(name_key=name_key).filter(
-            _starts("email", search)
-            | _starts("email", search.lower())
-            | _starts("name_key", search.lower())
+            _starts("email_key", search.lower()) | _starts("name_key", search.lower())
         )
     return contacts
 
 
 def _starts(expression: str, prefix: str) -> Q:
-    # A range, not LIKE: the unique index on email (code point order) serves it.
+    # A range, not LIKE: the unique index on email_key (code point order) serves it.
     return Q(**{f"{expression}__gte": prefix, f"{expression}__lt": prefix + HIGHEST})

@@ -99,11 +99,10 @@ def list_members(contact_list: ContactList, *, search: str = "", status: str = "
         if connection.vendor == "postgresql":
             name_key = Collate(name_key, "C")  # matches the index of migration 0002
         members = members.alias(name_key=name_key).filter(
-            _prefix("contact__email", search)
-            | _prefix("contact__email", search.lower())
-            | _prefix("name_key", search.lower())
+            _prefix("contact__email_key", search.lower()) | _prefix("name_key", search.lower())
         )
-    return members.order_by("contact__email")
+    # By key, not as written: the key has the unique index, and USER7@ sorts next to user8@.
+    return members.order_by("contact__email_key")
 
 
 def list_contacts_page(
@@ -114,14 +113,15 @@ def list_contacts_page(
     after: str = "",
     size: int = PAGE_SIZE,
 ) -> ContactPage:
-    """One page of the list's contacts in email order, after the cursor (keyset, no OFFSET)."""
+    """One page of the list's contacts in email_key order, after the cursor (an email_key;
+    keyset, no OFFSET)."""
     members = list_members(contact_list, search=search, status=status)
     if after:
-        members = members.filter(contact__email__gt=after)
+        members = members.filter(contact__email_key__gt=after)
     rows = list(members[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    return ContactPage(rows, rows[-1].contact.email if more else None)
+    return ContactPage(rows, rows[-1].contact.email_key if more else None)
 
 
 def list_members_iter(
@@ -160,7 +160,7 @@ def list_attribute_keys(contact_list: ContactList) -> list[str]:
 def suppressed() -> Exists:
     """True for a contact whose address or domain is suppressed (use in filter/annotate)."""
     return Exists(
-        Suppression.objects.filter(Q(value=OuterRef("email")) | Q(value=OuterRef("domain")))
+        Suppression.objects.filter(Q(value=OuterRef("email_key")) | Q(value=OuterRef("domain")))
     )
 
 
@@ -176,7 +176,7 @@ def list_audience(contact_list: ContactList) -> QuerySet[Contact]:
 def contacts_by_email_prefix(
     prefix: str, *, lists: Iterable[ContactList | int] = (), limit: int = 10
 ) -> list[Contact]:
-    """Contacts whose address starts with `prefix` (as typed or lower-cased), in email order;
+    """Contacts whose address starts with `prefix` (in any case), in email_key order;
     only members of `lists` when any are given (the preview's contact picker)."""
     contacts = Contact.objects.all()
     lists = list(lists)
@@ -186,5 +186,5 @@ def contacts_by_email_prefix(
         )
     prefix = prefix.strip()
     if prefix:
-        contacts = contacts.filter(_prefix("email", prefix) | _prefix("email", prefix.lower()))
-    return list(contacts.order_by("email")[:limit])
+        contacts = contacts.filter(_prefix("email_key", prefix.lower()))
+    return list(contacts.order_by("email_key")[:limit])

@@ -224,12 +224,12 @@ def transactional(contact: Contact) -> Iterable[Row]:
 
 def suppressions(contact: Contact) -> Iterable[Row]:
     """Suppressions of the contact's own address (domain-wide ones are not about them)."""
-    for s in Suppression.objects.filter(scope=Suppression.Scope.EMAIL, value=contact.email):
+    # Suppressions hold the address's key (campaigns.emails.email_key), as the contact does.
+    for s in Suppression.objects.filter(scope=Suppression.Scope.EMAIL, value=contact.email_key):
         yield {"reason": s.reason, "source": s.source, "created_at": s.created_at}
 
 
-# The export's sections in document order. Consent records (the sign-up forms' Consent
-# model) and per-link clicks are one function each, added here.
+# The export's sections in document order; a new kind of data is one function added here.
 SECTIONS: list[Section] = [
     Section("memberships", memberships),
     Section("consents", consents),

@@ -8,7 +8,7 @@ from itertools import islice
 
 from campaigns.importing.columns import Mapping, column_names, guess_mapping
 from campaigns.importing.readers import open_table
-from campaigns.models import Import, ImportRejection
+from campaigns.models import Import, ImportRejection, ImportWarning
 from campaigns.services.imports import PREVIEW_ROWS as SAMPLE_ROWS
 from campaigns.services.imports import import_source, import_stalled
 
@@ -54,9 +54,18 @@ def import_progress(imp: Import) -> dict:
         "duplicates": imp.duplicates,
         "invalid": imp.invalid,
         "rejected": imp.rejected,
+        "warnings": imp.warnings,
         "error": imp.error,
         "cancel_requested": imp.cancel_requested,
     }
+
+
+WARNINGS_SHOWN = 20
+
+
+def import_warnings_first(imp: Import, limit: int = WARNINGS_SHOWN) -> list[ImportWarning]:
+    """The import's first warnings in row order (the summary lists a few; the count says all)."""
+    return list(ImportWarning.objects.filter(import_run=imp).order_by("row")[:limit])
 
 
 def import_rejections(imp: Import, chunk: int = 5000) -> Iterator[ImportRejection]:

@@ -26,10 +26,10 @@ def suppression_find(email: str) -> Suppression | None:
     hashes = list(address_hashes([address.email]))
     entries = {
         s.value: s
-        for s in Suppression.objects.filter(value__in=[address.email, address.domain, *hashes])
+        for s in Suppression.objects.filter(value__in=[address.key, address.domain, *hashes])
     }
     erased = next((entries[h] for h in hashes if h in entries), None)
-    return entries.get(address.email) or erased or entries.get(address.domain)
+    return entries.get(address.key) or erased or entries.get(address.domain)
 
 
 def email_is_suppressed(email: str) -> bool:

@@ -78,12 +78,13 @@ def contacts_upsert(
                 Rejected(index, row.email, f"the name is longer than {NAME_MAX_LENGTH} characters")
             )
             continue
-        if (first := first_index.get(address.email)) is not None:
+        key = address.key
+        if (first := first_index.get(key)) is not None:
             rejected.append(Rejected(index, row.email, f"the same address as item {first}"))
             continue
-        first_index[address.email] = index
+        first_index[key] = index
         attributes = dumps(dict(row.attributes))
-        candidates.append(Candidate(index, address.email, address.domain, name, attributes))
+        candidates.append(Candidate(index, address.email, key, address.domain, name, attributes))
     if not candidates:
         return UpsertOutcome(rejected=rejected)
     stage = Stage(list_id=contact_list.pk, mode=mode, source=source)

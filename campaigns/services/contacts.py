@@ -50,12 +50,13 @@ def contact_add(
     _refuse_erased(address.email)
     with transaction.atomic():
         contact, created = Contact.objects.get_or_create(
-            email=address.email,
+            email_key=address.key,
             defaults={
+                "email": address.email,
                 "domain": address.domain,
                 "name": name.strip(),
                 "attributes": attributes or {},
-                "status": _status_from_suppression(address.email),
+                "status": _status_from_suppression(address.key),
                 "do_not_track": do_not_track,
             },
         )
@@ -63,8 +64,8 @@ def contact_add(
     return contact, created
 
 
-def _status_from_suppression(email: str) -> str:
-    reason = Suppression.objects.filter(value=email).values_list("reason", flat=True).first()
+def _status_from_suppression(key: str) -> str:
+    reason = Suppression.objects.filter(value=key).values_list("reason", flat=True).first()
     if reason is None:
         return Contact.Status.ENABLED
     if reason in (Contact.Status.BOUNCED, Contact.Status.COMPLAINED, Contact.Status.UNSUBSCRIBED):
@@ -81,21 +82,23 @@ def contact_update(
     do_not_track: bool | None = None,
 ) -> Contact:
     """Change a contact's address, name, attributes and (when given) do-not-track;
-    ContactExistsError on a taken address, ContactErasedError on an erased one."""
+    ContactExistsError on a taken address, ContactErasedError on an erased one.
+
+    A new spelling of the same address (`User@x.com` for `user@x.com`) is kept as written."""
     address = normalize_email(email)
     if address.email != contact.email:
         _refuse_erased(address.email)
-    contact.email, contact.domain = address.email, address.domain
+    contact.email, contact.email_key, contact.domain = address.email, address.key, address.domain
     contact.name, contact.attributes = name.strip(), attributes
     if do_not_track is not None:
         contact.do_not_track = do_not_track
     contact.updated_at = timezone.now()
-    fields = ["email", "domain", "name", "attributes", "do_not_track", "updated_at"]
+    fields = ["email", "email_key", "domain", "name", "attributes", "do_not_track", "updated_at"]
     try:
         with transaction.atomic():
             contact.save(update_fields=fields)
     except IntegrityError:
-        if not _address_taken(address.email, other_than=contact.pk):
+        if not _address_taken(address.key, other_than=contact.pk):
             raise  # another constraint: saying "exists" would send the caller the wrong way
         raise ContactExistsError(
             f"Another contact already has the address {address.email}."
@@ -103,8 +106,8 @@ def contact_update(
     return contact
 
 
-def _address_taken(email: str, *, other_than: int | None = None) -> bool:
-    return Contact.objects.filter(email=email).exclude(pk=other_than).exists()
+def _address_taken(key: str, *, other_than: int | None = None) -> bool:
+    return Contact.objects.filter(email_key=key).exclude(pk=other_than).exists()
 
 
 def contact_delete(contact: Contact) -> None:
@@ -126,27 +129,27 @@ def membership_unsubscribe(*, contact_list: ContactList, contact: Contact) -> No
 
 def contact_unsubscribe(*, contact: Contact, source: str) -> None:
     """Unsubscribe the contact from everything: its status and a suppression of its address."""
-    _contact_suppress(contact.email, Contact.Status.UNSUBSCRIBED, source=source)
+    _contact_suppress(contact.email_key, Contact.Status.UNSUBSCRIBED, source=source)
 
 
 def contact_blocklist(*, contact: Contact, source: str = "added by hand", by=None) -> None:
     """Never send to this contact again, from any list."""
-    _contact_suppress(contact.email, Contact.Status.BLOCKLISTED, source=source, by=by)
+    _contact_suppress(contact.email_key, Contact.Status.BLOCKLISTED, source=source, by=by)
 
 
 def contact_mark_bounced(*, email: str, source: str) -> None:
     """A hard bounce: the address is suppressed, its contact (if any) bounced. InvalidEmailError."""
-    _contact_suppress(normalize_email(email).email, Contact.Status.BOUNCED, source=source)
+    _contact_suppress(normalize_email(email).key, Contact.Status.BOUNCED, source=source)
 
 
 def contact_mark_complained(*, email: str, source: str) -> None:
     """A spam complaint: the address is complained and suppressed, and its contact unsubscribed
     from every list. InvalidEmailError."""
-    address = normalize_email(email).email
+    key = normalize_email(email).key
     with transaction.atomic():
-        _contact_suppress(address, Contact.Status.COMPLAINED, source=source)
+        _contact_suppress(key, Contact.Status.COMPLAINED, source=source)
         Membership.objects.filter(
-            contact__email=address, status=Membership.Status.SUBSCRIBED
+            contact__email_key=key, status=Membership.Status.SUBSCRIBED
         ).update(status=Membership.Status.UNSUBSCRIBED, updated_at=timezone.now())
 
 
@@ -161,14 +164,17 @@ STRENGTH = [
 ]
 
 
-def _contact_suppress(email: str, status: str, *, source: str, by=None) -> None:
-    """Set the contact's status (if it exists) and suppress its address, in one transaction."""
+def _contact_suppress(key: str, status: str, *, source: str, by=None) -> None:
+    """Set the contact's status (if it exists) and suppress its address (by its email_key,
+    so every spelling is covered), in one transaction."""
     now = timezone.now()
     weaker = STRENGTH[: STRENGTH.index(status)]
     with transaction.atomic():
-        Contact.objects.filter(email=email, status__in=weaker).update(status=status, updated_at=now)
+        Contact.objects.filter(email_key=key, status__in=weaker).update(
+            status=status, updated_at=now
+        )
         Suppression.objects.get_or_create(
-            value=email,
+            value=key,
             defaults={
                 "scope": Suppression.Scope.EMAIL,
                 "reason": status,
@@ -198,17 +204,18 @@ def contact_create(
         with transaction.atomic():
             contact = Contact.objects.create(
                 email=address.email,
+                email_key=address.key,
                 domain=address.domain,
                 name=name.strip(),
                 attributes=attributes or {},
-                status=_status_from_suppression(address.email),
+                status=_status_from_suppression(address.key),
                 do_not_track=do_not_track,
             )
             Membership.objects.bulk_create(
                 [Membership(list=contact_list, contact=contact) for contact_list in lists]
             )
     except IntegrityError:
-        if not _address_taken(address.email):
+        if not _address_taken(address.key):
             raise  # another constraint: saying "exists" would send the caller the wrong way
         raise ContactExistsError(f"A contact with the address {address.email} exists.") from None
     return contact

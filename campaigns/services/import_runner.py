@@ -20,8 +20,8 @@ from django.utils import timezone
 from campaigns.importing.columns import Mapping
 from campaigns.importing.errors import BadFileError
 from campaigns.importing.readers import Table, open_table
-from campaigns.importing.rows import Candidate, Rejection, RowParser
-from campaigns.models import Import
+from campaigns.importing.rows import Candidate, Rejection, RowParser, RowWarning
+from campaigns.models import Import, ImportWarning
 from campaigns.services.import_stage import Stage, copy_text
 from campaigns.services.imports import check_header, import_alive_key, import_source
 from campaigns.uploads import uploads_dir
@@ -35,6 +35,7 @@ ALIVE_SECONDS = 180  # no batch for this long: the import counts as stalled
 class Batch:
     candidates: list[Candidate] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
     rows: int = 0
     last_row: int = 0
     position: int = 0
@@ -118,6 +119,7 @@ def _split(batch: Batch, row: int) -> tuple[list[Candidate], Batch]:
     rest = Batch(
         [c for c in batch.candidates if c.row > row],
         [r for r in batch.rejections if r.row > row],
+        [w for w in batch.warnings if w.row > row],
         last_row=batch.last_row,
         position=batch.position,
     )
@@ -130,6 +132,14 @@ def _write(imp: Import, stage: Stage, batch: Batch) -> None:
         outcome = stage.write(batch.candidates, timezone.now(), batch.copy_text)
         rejected = [*batch.rejections, *outcome.duplicates, *outcome.erased]
         stage.keep_rejections(imp.pk, rejected)
+        warnings = _warnings_of_imported(batch.warnings, outcome.duplicates)
+        ImportWarning.objects.bulk_create(
+            [
+                ImportWarning(import_run_id=imp.pk, row=w.row, message=w.message, value=w.value)
+                for w in warnings
+            ],
+            ignore_conflicts=True,  # only possible if a batch were written twice
+        )
         duplicates = sum(1 for r in rejected if r.duplicate)
         Import.objects.filter(pk=imp.pk).update(
             rows_read=F("rows_read") + batch.rows,
@@ -141,12 +151,24 @@ def _write(imp: Import, stage: Stage, batch: Batch) -> None:
             already_on_list=F("already_on_list") + outcome.already_on_list,
             duplicates=F("duplicates") + duplicates,
             invalid=F("invalid") + len(rejected) - duplicates,
+            warnings=F("warnings") + len(warnings),
         )
+
+
+def _warnings_of_imported(
+    warnings: list[RowWarning], duplicates: list[Rejection]
+) -> list[RowWarning]:
+    """The warnings of rows that became contacts: a duplicate's cut name changed nothing."""
+    if not warnings or not duplicates:
+        return warnings
+    skipped = {r.row for r in duplicates}
+    return [w for w in warnings if w.row not in skipped]
 
 
 def _batches(table: Table, parser: RowParser) -> Iterator[Batch]:
     """Parsed rows in batches; a repeated address within a batch is rejected here."""
     parse = parser.parse
+    warnings = parser.warnings
     candidates: list[Candidate] = []
     rejections: list[Rejection] = []
     first_row: dict[str, int] = {}
@@ -154,22 +176,31 @@ def _batches(table: Table, parser: RowParser) -> Iterator[Batch]:
         parsed = parse(number, cells)
         if type(parsed) is Rejection:
             rejections.append(parsed)
-        elif (first := first_row.get(parsed.email)) is not None:
+        elif (first := first_row.get(parsed.email_key)) is not None:
             rejections.append(
                 Rejection(number, f"duplicate of row {first}", parsed.email, duplicate=True)
             )
+            if warnings and warnings[-1].row == number:
+                warnings.pop()  # not imported: its cut name changed nothing
         else:
-            first_row[parsed.email] = number
+            first_row[parsed.email_key] = number
             candidates.append(parsed)
         if len(first_row) + len(rejections) >= BATCH_ROWS:
             yield Batch(
-                candidates, rejections, len(candidates) + len(rejections), number, table.position()
+                candidates,
+                rejections,
+                warnings,
+                len(candidates) + len(rejections),
+                number,
+                table.position(),
             )
             candidates, rejections, first_row = [], [], {}
+            warnings = parser.warnings = []
     if candidates or rejections or table.last_number > 1:
         yield Batch(
             candidates,
             rejections,
+            warnings,
             len(candidates) + len(rejections),
             table.last_number,
             table.position(),

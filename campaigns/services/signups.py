@@ -198,8 +198,7 @@ def signup_confirm(confirmation: Confirmation) -> SignupConfirmed:
 def _contact_for(address, submission: Submission) -> Contact:
     """The address's contact, created with the form's name and attributes if it is new.
 
-    Found through `contact_by_email`, so the lookup follows however contacts are matched
-    (case-insensitive matching is coming)."""
+    Found through `contact_by_email`, which matches the address without case."""
     contact = contact_by_email(address.email)
     if contact is not None:
         return contact
@@ -207,6 +206,7 @@ def _contact_for(address, submission: Submission) -> Contact:
         with transaction.atomic():
             return Contact.objects.create(
                 email=address.email,
+                email_key=address.key,
                 domain=address.domain,
                 name=submission.name.strip(),
                 attributes=submission.attributes,

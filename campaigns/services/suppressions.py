@@ -20,9 +20,9 @@ class SuppressionsAdded(NamedTuple):
 
 
 def suppression_parse(value: str) -> tuple[str, str]:
-    """(scope, normalized value) of an address or a domain; InvalidEmailError otherwise."""
+    """(scope, value) of an address (its email_key) or a domain; InvalidEmailError otherwise."""
     if "@" in value.strip().lstrip("@"):
-        return Suppression.Scope.EMAIL, normalize_email(value).email
+        return Suppression.Scope.EMAIL, normalize_email(value).key
     return Suppression.Scope.DOMAIN, normalize_domain(value)
 
 

@@ -15,7 +15,12 @@ from campaigns.importing.columns import Mapping
 from campaigns.importing.errors import BadFileError
 from campaigns.importing.readers import megabytes
 from campaigns.models import ContactList, Import
-from campaigns.selectors.imports import import_preview, import_progress, import_rejections
+from campaigns.selectors.imports import (
+    import_preview,
+    import_progress,
+    import_rejections,
+    import_warnings_first,
+)
 from campaigns.services import imports as import_services
 from campaigns.services import uploads as upload_services
 from campaigns.uploads import DiskUploadHandler
@@ -66,7 +71,12 @@ def import_detail(request, pk):
         return render(
             request,
             "campaigns/import_progress.html",
-            {"imp": imp, "contact_list": imp.list, "stalled": import_services.import_stalled(imp)},
+            {
+                "imp": imp,
+                "contact_list": imp.list,
+                "stalled": import_services.import_stalled(imp),
+                "warnings": import_warnings_first(imp),
+            },
         )
     encoding = request.GET.get("encoding") or request.POST.get("encoding") or imp.encoding
     try:
@@ -133,6 +143,19 @@ def import_resume(request, pk):
     else:
         messages.success(request, "Queued again: the import goes on after the rows it had done.")
     return redirect(imp)
+
+
+@require_POST
+def import_discard(request, pk):
+    """Delete an upload left waiting for its column mapping, and its file (the list page)."""
+    imp = get_object_or_404(Import.objects.select_related("list"), pk=pk)
+    try:
+        import_services.import_discard(imp)
+    except import_services.ImportStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Discarded the upload {imp.file_name}.")
+    return redirect(imp.list)
 
 
 @require_POST

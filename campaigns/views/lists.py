@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from campaigns.exports import csv_chunks
+from campaigns.exports import attachment_disposition, csv_chunks
 from campaigns.forms import ListForm
 from campaigns.models import ContactList, Import
 from campaigns.selectors.contacts import (
@@ -109,6 +108,7 @@ def list_export(request, pk):
     response = StreamingHttpResponse(
         csv_chunks(header, rows), content_type="text/csv; charset=utf-8"
     )
-    name = slugify(contact_list.name) or f"list-{contact_list.pk}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response["Content-Disposition"] = attachment_disposition(
+        contact_list.name, fallback=f"list-{contact_list.pk}"
+    )
     return response

@@ -7,10 +7,9 @@ from django.contrib import messages
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.exports import csv_chunks
+from campaigns.exports import attachment_disposition, csv_chunks
 from campaigns.models import Campaign, Contact
 from campaigns.services import campaigns as campaign_services
 from delivery.selectors.campaigns import CONTENT_FIELDS, campaign_list_page
@@ -131,8 +130,9 @@ def campaign_export(request, pk):
         csv_chunks(EXPORT_HEADER, campaign_deliveries_iter(campaign)),
         content_type="text/csv; charset=utf-8",
     )
-    name = slugify(campaign.name) or "campaign"
-    response["Content-Disposition"] = f'attachment; filename="{name}-{campaign.pk}-deliveries.csv"'
+    response["Content-Disposition"] = attachment_disposition(
+        campaign.name, fallback="campaign", suffix=f"-{campaign.pk}-deliveries.csv"
+    )
     return response
 
 

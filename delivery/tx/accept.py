@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from campaigns.address_hash import address_hashes
-from campaigns.emails import InvalidEmailError, normalize_email
+from campaigns.emails import InvalidEmailError, email_key, normalize_email
 from campaigns.models import Contact, Suppression, Template
 from campaigns.render_budget import Limit, RenderLimits
 from campaigns.selectors.previews import template_content
@@ -117,7 +117,9 @@ def tx_request_accept(
         if earlier is not None:
             return earlier
     content, checked = _checked(template, sender, recipients, data or {}, headers, attachments)
-    contacts = {c.email: c for c in Contact.objects.filter(email__in=[r.email for r in checked])}
+    # By key: a contact written USER7@Sina.com is the recipient user7@sina.com.
+    keys = [email_key(r.email) for r in checked]
+    contacts = {c.email_key: c for c in Contact.objects.filter(email_key__in=keys)}
     _render_each(content, checked, contacts)
     refusals = _refusals([r.email for r in checked])
     request = TxRequest(
@@ -307,7 +309,7 @@ def _render_each(
     problems: dict[str, list[str]] = {}
     deadline = time.monotonic() + ACCEPT_RENDER_SECONDS
     for index, recipient in enumerate(recipients):
-        contact = contacts.get(recipient.email)
+        contact = contacts.get(email_key(recipient.email))
         try:
             render_tx(compiled, _tx_recipient(0, "", recipient, contact))
         except TemplateRenderError as exc:
@@ -346,17 +348,20 @@ def _refusals(emails: list[str]) -> dict[str, str]:
     """Why each refused address is refused: its own suppression (or its erasure's hash, which
     matches any case), or its domain's."""
     domains = {email: email.rpartition("@")[2] for email in emails}
+    keys = {email: email_key(email) for email in emails}  # suppressions hold keys
     hashes = address_hashes(emails)
     found = {
         s.value: s
         for s in Suppression.objects.filter(
-            Q(value__in=emails) | Q(value__in=set(domains.values())) | Q(value__in=list(hashes))
+            Q(value__in=set(keys.values()))
+            | Q(value__in=set(domains.values()))
+            | Q(value__in=list(hashes))
         )
     }
     erased = {hashes[value]: found[value] for value in hashes if value in found}
     refused = {}
     for email in emails:
-        own, domain = found.get(email) or erased.get(email), found.get(domains[email])
+        own, domain = found.get(keys[email]) or erased.get(email), found.get(domains[email])
         if own is not None and own.reason in REFUSING_REASONS:
             refused[email] = f"suppressed: {own.get_reason_display()}"
         elif domain is not None:
@@ -371,7 +376,7 @@ def _message(
     contacts: dict[str, Contact],
     sender_domain: str,
 ) -> TxMessage:
-    contact = contacts.get(recipient.email)
+    contact = contacts.get(email_key(recipient.email))
     refused = refusals.get(recipient.email)
     return TxMessage(
         request=request,

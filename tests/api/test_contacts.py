@@ -65,6 +65,17 @@ def test_a_contact_is_created_found_by_email_changed_and_deleted(api):
     assert_error(api.get("/contacts/by-email", {"email": "li@shop.example"}), 404, "not_found")
 
 
+def test_the_by_email_lookup_ignores_the_case_of_the_local_part(api):
+    contact = make_contact("USER7@sina.com")
+    found = api.get("/contacts/by-email", {"email": "user7@Sina.com"}).json()
+    assert (found["id"], found["email"]) == (contact.pk, "USER7@sina.com")
+
+
+def test_creating_another_spelling_of_an_existing_address_is_409(api):
+    make_contact("li@shop.example")
+    assert_error(api.post("/contacts", {"email": "LI@shop.example"}), 409, "conflict")
+
+
 def test_creating_a_contact_that_exists_is_409(api):
     make_contact("li@shop.example")
     assert_error(api.post("/contacts", {"email": "li@shop.example"}), 409, "conflict")

@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
+from campaigns.importing.rows import NAME_MAX_LENGTH
 from campaigns.models import Contact, Import, Suppression
 from campaigns.uploads import uploads_dir
 from tests.api.conftest import assert_error
-from tests.factories import csv_text, make_contact, make_list, people, write_csv
+from tests.factories import csv_text, make_contact, make_list, people, run_import, write_csv
 
 
 def upload(api, contact_list, path, **fields):
@@ -143,7 +144,7 @@ def test_an_upload_refused_for_its_encoding_leaves_no_import_and_no_file(api, tm
 def test_suppressions_are_added_checked_listed_and_removed(api):
     added = api.post("/suppressions", {"value": "Spam@Shop.example"})
     assert added.status_code == 201
-    assert added.json()["value"] == "Spam@shop.example"
+    assert added.json()["value"] == "spam@shop.example"  # the key: every spelling
     assert api.post("/suppressions", {"value": "Spam@shop.example"}).status_code == 200
 
     many = api.post(
@@ -176,3 +177,10 @@ def test_suppressing_a_contact_by_hand_leaves_its_status(api):
     make_contact("ana@shop.example")
     api.post("/suppressions", {"value": "ana@shop.example"})
     assert Contact.objects.get().status == "enabled"
+
+
+def test_an_import_reports_its_rows_imported_with_a_warning(api, tmp_path):
+    rows = [["email", "name"], ["a@example.com", "n" * (NAME_MAX_LENGTH + 1)]]
+    imp = run_import(make_list(), write_csv(tmp_path / "c.csv", rows))
+    body = api.get(f"/imports/{imp.pk}").json()
+    assert (body["created"], body["invalid"], body["warnings"]) == (1, 0, 1)

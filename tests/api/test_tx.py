@@ -95,6 +95,17 @@ def test_the_template_can_be_named_and_a_contacts_data_is_used(api, reset_templa
     )
 
 
+def test_a_recipient_written_in_another_case_is_its_contact_and_its_suppression(
+    api, reset_template
+):
+    li = make_contact("Li@shop.example", name="李雷")
+    Suppression.objects.create(scope="email", value="gone@shop.example", reason="bounced")
+    answer = send(api, reset_template, "LI@shop.example", "Gone@shop.example").json()
+    found = {m["email"]: m for m in answer["messages"]}
+    assert TxMessage.objects.get(pk=found["LI@shop.example"]["id"]).contact_id == li.pk
+    assert found["Gone@shop.example"]["status"] == "refused"
+
+
 def test_an_unknown_template_or_a_layout_is_422_on_template(api, reset_template):
     assert_error(
         send(api, reset_template, "a@shop.example", template="Nope"), 422, "invalid", {"template"}

@@ -51,7 +51,10 @@ def many_contacts(count: int) -> ContactList:
     """A list of `count` contacts at a.example, written in two statements."""
     customers = make_list()
     contacts = Contact.objects.bulk_create(
-        Contact(email=f"user{i:03}@a.example", domain="a.example") for i in range(count)
+        Contact(
+            email=f"user{i:03}@a.example", email_key=f"user{i:03}@a.example", domain="a.example"
+        )
+        for i in range(count)
     )
     Membership.objects.bulk_create(Membership(list=customers, contact=c) for c in contacts)
     return customers

@@ -2,6 +2,7 @@
 
 import pytest
 
+from campaigns.importing.sniff import SAMPLE_BYTES, detect_encoding
 from campaigns.models import Contact
 from tests.factories import (
     csv_text,
@@ -130,3 +131,22 @@ def test_damaged_xlsx_is_refused_with_a_message(tmp_path):
         import_services.import_create(
             contact_list=make_list(), path=uploaded(source), file_name="c.xlsx"
         )
+
+
+def test_a_mostly_ascii_gbk_file_with_short_chinese_names_is_read_as_gbk():
+    # What a new user uploaded: charset-normalizer alone calls this Central European.
+    rows = [["邮箱", "姓名"], *([f"user{i:06}@sina.com", f"用户{i}"] for i in range(5000))]
+    sample = csv_text(rows).encode("gbk")[:SAMPLE_BYTES]
+    assert detect_encoding(sample) == "gb18030"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "names"),
+    [
+        ("cp1252", WESTERN),
+        ("cp1250", ["Łódź", "Zażółć gęślą jaźń", "Příliš žluťoučký kůň", "Ščasná"]),
+    ],
+)
+def test_latin_files_are_not_taken_for_gbk(encoding, names):
+    sample = csv_text(rows_with(names, count=200)).encode(encoding)[:SAMPLE_BYTES]
+    assert detect_encoding(sample) != "gb18030"

@@ -16,9 +16,38 @@ def test_an_address_is_suppressed_by_itself_or_its_domain():
     suppression_add(value="Ann@Example.com")
     suppression_add(value="@BÜCHER.de")
     assert email_is_suppressed("Ann@EXAMPLE.COM")
-    assert not email_is_suppressed("ann@example.com")  # local parts keep their case
+    assert not email_is_suppressed("anna@example.com")
     assert suppression_find("anyone@xn--bcher-kva.de").value == "bücher.de"
     assert not email_is_suppressed("not an address")
+
+
+def test_a_suppressed_address_blocks_every_spelling_of_its_local_part():
+    suppression_add(value="User@X.com")
+    assert email_is_suppressed("user@x.com")
+    assert email_is_suppressed("USER@x.com")
+    assert Suppression.objects.get().value == "user@x.com"
+
+
+def test_suppressed_address_keeps_a_contact_of_another_spelling_out_of_the_audience():
+    customers = make_list()
+    make_contact("USER7@sina.com", contact_list=customers)
+    suppression_add(value="user7@Sina.com")
+    assert list(list_audience(customers)) == []
+
+
+def test_hard_bounce_to_another_spelling_bounces_the_contact():
+    make_contact("USER7@sina.com")
+    contact_services.contact_mark_bounced(email="user7@sina.com", source="bounce: 5.1.1")
+    assert Contact.objects.get().status == "bounced"
+    assert Suppression.objects.get().value == "user7@sina.com"
+
+
+def test_complaint_from_another_spelling_unsubscribes_the_contact_everywhere():
+    customers = make_list()
+    make_contact("USER7@sina.com", contact_list=customers)
+    contact_services.contact_mark_complained(email="user7@sina.com", source="arf")
+    assert Contact.objects.get().status == "complained"
+    assert Membership.objects.get().status == "unsubscribed"
 
 
 def test_hard_bounce_suppresses_contact():

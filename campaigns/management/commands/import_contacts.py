@@ -112,4 +112,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Rejected rows: download them from the import's page (import #{imp.pk})."
             )
+        if imp.warnings:
+            self.stdout.write(
+                f"{imp.warnings:,} rows imported with a warning (a name cut short): "
+                f"see the import's page (import #{imp.pk})."
+            )
         sys.stdout.flush()
