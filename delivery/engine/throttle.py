@@ -42,6 +42,20 @@ from delivery.throttle import (
 
 log = logging.getLogger(__name__)
 
+# Connections of a process's async Redis client. Hundreds of sessions ask for rate tokens at
+# once; a plain pool opens one connection per concurrent command and then refuses ("Too many
+# connections"), a blocking pool makes the callers take turns on a few (each call is well
+# under a millisecond on the server).
+REDIS_CONNECTIONS = 16
+
+
+def async_client(url: str) -> redis.asyncio.Redis:
+    """The async Redis client of an engine process, on a small blocking pool."""
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=30
+    )
+    return redis.asyncio.Redis(connection_pool=pool)
+
 
 class AsyncThrottle:
     """`throttle.Throttle`'s slots, rate, slow-downs and suspensions as coroutines.

@@ -9,12 +9,11 @@ import dataclasses
 import uuid
 
 import pytest
-import redis.asyncio
 from django.conf import settings
 
 from delivery.asmtp import AsyncSession, Timeouts
 from delivery.engine.run import MAX_LOST_SESSIONS, POSSIBLY_DELIVERED, AsyncBatchSender
-from delivery.engine.throttle import AsyncThrottle
+from delivery.engine.throttle import AsyncThrottle, async_client
 from delivery.limits import Rate, SiteLimits
 from delivery.mx import Candidate
 from delivery.sending import AcceptanceNotRecordedError, Outgoing, UnbuildableMessageError
@@ -56,7 +55,7 @@ def send(server, prefix, messages, limits=None, clock=None, **options):
     """Run one AsyncBatchSender over `messages` in a fresh event loop; its results."""
 
     async def main():
-        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        client = async_client(settings.REDIS_URL)
         try:
             sender = AsyncBatchSender(
                 site=options.pop("site", SITE),
@@ -321,7 +320,7 @@ def test_a_silent_host_does_not_delay_another_sites_batch_in_the_same_event_loop
     order = []
 
     async def main(silent, working):
-        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        client = async_client(settings.REDIS_URL)
         throttle = AsyncThrottle(client, prefix=prefix)
 
         def sender(site, server):
@@ -361,3 +360,62 @@ def test_a_silent_host_does_not_delay_another_sites_batch_in_the_same_event_loop
     assert delivered == 20
     assert still_waiting
     assert order == ["working.test"]
+
+
+# -- many sessions in one event loop (the issue's "Done when") ------------------------------
+
+
+def test_two_hundred_batches_hold_two_hundred_sessions_open_at_once_in_one_event_loop(
+    prefix, redis_db
+):
+    batches, each = 200, 3
+    all_open = asyncio.Barrier(batches)
+
+    class Gathered(AsyncSession):
+        """Waits after its first message until every batch has sent one: all are open."""
+
+        first = True
+
+        async def send(self, *args):
+            reply = await super().send(*args)
+            if self.first:
+                self.first = False
+                await all_open.wait()
+            return reply
+
+    async def main(sink):
+        client = async_client(settings.REDIS_URL)
+        throttle = AsyncThrottle(client, prefix=prefix)
+
+        def connect(candidate):
+            return Gathered(
+                candidate.host,
+                sink.port,
+                address=candidate.address,
+                helo_name="mta.edm.test",
+                timeouts=PATIENT,
+                tls_policy=TlsPolicy.NONE,
+            )
+
+        def batch(n):
+            return AsyncBatchSender(
+                site=f"site{n}.test",
+                limits=SiteLimits(rate=None),
+                throttle=throttle,
+                connect=connect,
+                classify=classify,
+            ).run(outgoing(each, start=n * each))
+
+        try:
+            return await asyncio.gather(*(batch(n) for n in range(batches)))
+        finally:
+            await client.aclose()
+
+    with running_sink(Behaviour(reply_delay=0.05)) as sink:
+        results = asyncio.run(main(sink))
+        counters = sink.counters.snapshot()
+
+    assert [outcomes(r) for r in results] == [["sent"] * each] * batches
+    assert counters["max_open"] == batches
+    assert counters["messages"] == batches * each
+    assert counters["connections"] == batches

@@ -7,10 +7,9 @@ import contextlib
 import uuid
 
 import pytest
-import redis.asyncio
 from django.conf import settings
 
-from delivery.engine.throttle import AsyncThrottle
+from delivery.engine.throttle import AsyncThrottle, async_client
 from delivery.limits import Rate, SiteLimits
 from delivery.throttle import Refusal, SiteStatus, TemporaryNoSlot, Throttle
 
@@ -26,7 +25,7 @@ def run_with(prefix, scenario, clock=None):
     """Run `scenario(throttle)` in a fresh event loop with its own async Redis client."""
 
     async def main():
-        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        client = async_client(settings.REDIS_URL)
         try:
             return await scenario(AsyncThrottle(client, prefix=prefix, clock=clock))
         finally:
