@@ -124,3 +124,61 @@ def test_sigterm_stops_batches_between_messages_and_nothing_is_lost_or_sent_twic
     copies = Counter(m.rcpt_tos[0] for m in async_mx.messages)
     assert set(copies) == {f"user{i:03}@a.example" for i in range(400)}
     assert max(copies.values()) == 1  # a clean stop leaves nothing in flight
+
+
+MANY = 100  # sites, each with one batch on one session
+EACH = 8  # messages per site
+
+
+@pytest.fixture
+def many_sites(async_mx, dns_server, monkeypatch, settings):
+    """MANY sites (d<n>.example, each its own MX) served by one delaying sink on 127.0.0.3;
+    a dead worker's batches are taken over after 2 s."""
+    zone = "".join(
+        f"d{n}.example. 300 MX 10 mx.d{n}.example.\nmx.d{n}.example. 300 A 127.0.0.3\n"
+        for n in range(MANY)
+    )
+    dns_server.load(zone)
+    with running_sink(Behaviour(reply_delay=0.25), "127.0.0.3") as sink:
+        monkeypatch.setenv("EDM_SMTP_PORT", str(sink.port))
+        settings.EDM_SMTP_PORT = sink.port
+        monkeypatch.setenv("EDM_BATCH_STALE_SECONDS", "2")
+        settings.EDM_BATCH_STALE_SECONDS = 2
+        yield sink
+
+
+def test_sigkill_with_a_hundred_sessions_open_loses_nothing_and_resends_only_what_was_in_flight(
+    many_sites,
+):
+    customers = make_list()
+    for n in range(MANY):
+        for i in range(EACH):
+            make_contact(f"user{i}@d{n}.example", contact_list=customers)
+    campaign = make_campaign(lists=[customers])
+    counters = many_sites.counters
+    first = WorkerProcess(())
+    try:
+        campaign_start(campaign)
+        assert wait_until(lambda: counters.messages >= MANY, timeout=60, every=0.05)
+        open_at_kill = counters.open
+        first.kill()
+        received_at_kill = counters.messages
+    finally:
+        first.stop()
+
+    second = WorkerProcess(())
+    try:
+        finished = wait_until(
+            lambda: campaign_status(campaign) == "finished",
+            timeout=120,
+            every=1,
+            tick=reconcile.reconcile,
+        )
+    finally:
+        second.stop()
+    assert finished, second.output()[-3000:]
+    assert open_at_kill >= MANY // 2  # many sessions were in flight in one worker
+    assert received_at_kill < MANY * EACH  # the kill came mid-campaign
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    # Each session may have had one message past its final dot and not yet marked.
+    assert MANY * EACH <= counters.messages <= MANY * EACH + open_at_kill
