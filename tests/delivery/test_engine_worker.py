@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -118,9 +119,10 @@ def test_sigterm_stops_batches_between_messages_and_nothing_is_lost_or_sent_twic
             every=1,
             tick=reconcile.reconcile,
         )
+        log = second.output()
     finally:
         second.stop()
-    assert finished, second.output()[-3000:]
+    assert finished, log[-3000:]
     copies = Counter(m.rcpt_tos[0] for m in async_mx.messages)
     assert set(copies) == {f"user{i:03}@a.example" for i in range(400)}
     assert max(copies.values()) == 1  # a clean stop leaves nothing in flight
@@ -147,7 +149,14 @@ def many_sites(async_mx, dns_server, monkeypatch, settings):
         yield sink
 
 
-def test_sigkill_with_a_hundred_sessions_open_loses_nothing_and_resends_only_what_was_in_flight(
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_sigkill_with_many_sessions_open_loses_nothing_and_resends_only_what_was_in_flight(
     many_sites,
 ):
     customers = make_list()
@@ -159,8 +168,13 @@ def test_sigkill_with_a_hundred_sessions_open_loses_nothing_and_resends_only_wha
     first = WorkerProcess(())
     try:
         campaign_start(campaign)
-        assert wait_until(lambda: counters.messages >= MANY, timeout=60, every=0.05)
+        # A kill once half the sessions are open at once and messages are going out (a batch
+        # takes 4 s at 0.25 s a reply).
+        assert wait_until(
+            lambda: counters.open >= MANY // 2 and counters.messages > 0, timeout=60, every=0.05
+        )
         open_at_kill = counters.open
+        rss_at_kill = rss_mib(first.processes[1].pid)
         first.kill()
         received_at_kill = counters.messages
     finally:
@@ -174,11 +188,16 @@ def test_sigkill_with_a_hundred_sessions_open_loses_nothing_and_resends_only_wha
             every=1,
             tick=reconcile.reconcile,
         )
+        log = second.output()
     finally:
         second.stop()
-    assert finished, second.output()[-3000:]
-    assert open_at_kill >= MANY // 2  # many sessions were in flight in one worker
+    assert finished, log[-3000:]
+    assert open_at_kill >= MANY // 2  # many sessions in flight in one worker
+    assert rss_at_kill < 300  # MiB: the bound for a worker with 200 sessions open
     assert received_at_kill < MANY * EACH  # the kill came mid-campaign
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
     # Each session may have had one message past its final dot and not yet marked.
-    assert MANY * EACH <= counters.messages <= MANY * EACH + open_at_kill
+    assert MANY * EACH <= counters.messages <= MANY * EACH + open_at_kill, (
+        open_at_kill,
+        rss_at_kill,
+    )
