@@ -67,6 +67,12 @@ def parse_args() -> argparse.Namespace:
         "--postfix", action="store_true", help="race a private Postfix (with --reply-delay)"
     )
     parser.add_argument(
+        "--engine",
+        choices=("blocking", "async"),
+        default="blocking",
+        help="EDM_DELIVERY_ENGINE: rqworkers, or one rqworker plus N deliveryworkers",
+    )
+    parser.add_argument(
         "--profile", metavar="FILE", help="run the first worker under cProfile, stats to FILE"
     )
     return parser.parse_args()
@@ -297,6 +303,7 @@ def run(args: argparse.Namespace, delaying, reference: tuple[str, float] | None 
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "localhost",
         "PYTHONUNBUFFERED": "1",
+        "EDM_DELIVERY_ENGINE": args.engine,
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -318,26 +325,37 @@ def run(args: argparse.Namespace, delaying, reference: tuple[str, float] | None 
     if delaying is None:
         sink = start_sink(sink_port)
         wait_for_port(sink_port)
-    # As in production: the first worker also runs RQ's scheduler (delayed batches).
-    logs = [open(f"/tmp/bench-worker-{n}.log", "w") for n in range(args.workers)]  # noqa: SIM115
-    workers = [
-        subprocess.Popen(
+    # As in production: the first worker also runs RQ's scheduler (delayed batches). With the
+    # async engine, N deliveryworkers send and one more rqworker plans (the launcher's layout).
+    logs = [open(f"/tmp/bench-worker-{n}.log", "w") for n in range(args.workers + 1)]  # noqa: SIM115
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    if args.engine == "async":
+        commands = [[*profile, "manage.py", "deliveryworker"]] + [
+            ["manage.py", "deliveryworker"] for _ in range(args.workers - 1)
+        ]
+        commands.append(["manage.py", "rqworker", "--with-scheduler", "default"])
+    else:
+        commands = [
             [
-                sys.executable,
-                *(["-m", "cProfile", "-o", args.profile] if args.profile and n == 0 else []),
+                *(profile if n == 0 else []),
                 "manage.py",
                 "rqworker",
                 *(["--with-scheduler"] if n == 0 else []),
                 "default",
                 "delivery",
-            ],
+            ]
+            for n in range(args.workers)
+        ]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, *command],
             cwd=ROOT,
             env=env,
             stdout=logs[n],
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for n in range(args.workers)
+        for n, command in enumerate(commands)
     ]
     memory: list[int] = []
     stop = threading.Event()

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Contact
 from campaigns.templating import InvalidContentError, TemplateRenderError
-from delivery import control, dispatch, transports
+from delivery import control, dispatch, planning, transports
 from delivery.bounces import classify_reply
 from delivery.domains import a_label
 from delivery.message import Recipient, build, envelope_sender
@@ -38,7 +38,7 @@ from delivery.sending import (
     Result,
     UnbuildableMessageError,
 )
-from delivery.sites import site_config
+from delivery.sites import SiteConfig, site_config
 from delivery.smtp import Reply
 
 SENDING = Campaign.Status.SENDING
@@ -58,10 +58,47 @@ def batch_send(batch_id: int) -> BatchRun:
     batch = Batch.objects.select_related("campaign").get(pk=batch_id)
     with _Heartbeat(batch_id):
         outcome, retry_after = _run(batch)
+    return _release(batch, outcome, retry_after)
+
+
+class Claimed(NamedTuple):
+    """A claimed batch, ready for a sender: what `batch_start` hands the async engine."""
+
+    batch: Batch
+    messages: list[Outgoing]
+    results: list[Result]  # already known: accepted in a dead run, unroutable, unbuildable
+    config: SiteConfig
+
+
+def batch_start(batch_id: int) -> Claimed | BatchRun:
+    """Claim a batch and make its messages, or say why it does not run (BUSY, STOPPED).
+
+    The first half of `batch_send`, for a sender that runs elsewhere (the async engine's
+    worker); `batch_end` is the second. Between the two the caller heartbeats the batch.
+    """
+    if not _claim(batch_id):
+        return BatchRun.BUSY
+    batch = Batch.objects.select_related("campaign").get(pk=batch_id)
+    if batch.campaign.status != SENDING:
+        return _release(batch, BatchRun.STOPPED, None)
+    messages, results = _messages(batch)
+    return Claimed(batch, messages, results, site_config(batch.site))
+
+
+def batch_end(claimed: Claimed, results: list[Result]) -> BatchRun:
+    """Record a claimed batch's results and release it (requeued, pending or done)."""
+    outcome, retry_after = _recorded(claimed.batch, claimed.results + results)
+    return _release(claimed.batch, outcome, retry_after)
+
+
+def _release(batch: Batch, outcome: BatchRun, retry_after: float | None) -> BatchRun:
     if outcome is BatchRun.REQUEUED:
         dispatch.batch_enqueue(batch.pk, from_states=(Batch.State.RUNNING,), delay=retry_after)
     elif outcome is BatchRun.STOPPED:
         Batch.objects.filter(pk=batch.pk).update(state=Batch.State.PENDING, heartbeat_at=None)
+        if Campaign.objects.filter(pk=batch.campaign_id, status=Campaign.Status.CANCELLED).exists():
+            # The cancel left this batch's deliveries to it while it ran (see planning).
+            planning.campaign_cancel_remaining(batch.campaign)
     else:
         Batch.objects.filter(pk=batch.pk).update(state=Batch.State.DONE, finished_at=timezone.now())
     dispatch.site_dispatch(batch.site)
@@ -90,6 +127,24 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
     campaign = batch.campaign
     if campaign.status != SENDING:
         return BatchRun.STOPPED, None
+    messages, results = _messages(batch)
+    config = site_config(batch.site)
+    with control.AcceptanceLog(batch.pk) as acceptances:
+        sender = BatchSender(
+            site=batch.site,
+            limits=config.limits,
+            throttle=dispatch.throttle(),
+            connect=transports.connector(config.tls_policy),
+            classify=reply_classification,
+            on_accepted=acceptances.mark,
+            should_stop=_stopper(campaign.pk),
+        )
+        results += sender.run(messages)
+    return _recorded(batch, results)
+
+
+def _messages(batch: Batch) -> tuple[list[Outgoing], list[Result]]:
+    """The messages left to send, and the results already known without sending."""
     deliveries = [
         Queued(*row)
         for row in Delivery.objects.filter(batch=batch, status=Delivery.Status.QUEUED)
@@ -114,7 +169,7 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
     ]
     to_send = [d for d in deliveries if d.pk not in accepted]
     try:
-        prepared = prepared_campaign(campaign)
+        prepared = prepared_campaign(batch.campaign)
     except (InvalidContentError, InvalidAddressError, ValueError) as exc:
         # Content that cannot compile fails every message; the campaign page says why.
         results += [
@@ -123,19 +178,11 @@ def _run(batch: Batch) -> tuple[BatchRun, float | None]:
         ]
         to_send = []
     messages, unroutable = _outgoing(batch, prepared, to_send) if to_send else ([], [])
-    config = site_config(batch.site)
-    with control.AcceptanceLog(batch.pk) as acceptances:
-        sender = BatchSender(
-            site=batch.site,
-            limits=config.limits,
-            throttle=dispatch.throttle(),
-            connect=transports.connector(config.tls_policy),
-            classify=reply_classification,
-            on_accepted=acceptances.mark,
-            should_stop=_stopper(campaign.pk),
-        )
-        results += unroutable + sender.run(messages)
-    results_record(campaign, batch.site, results)
+    return messages, results + unroutable
+
+
+def _recorded(batch: Batch, results: list[Result]) -> tuple[BatchRun, float | None]:
+    results_record(batch.campaign, batch.site, results)
     control.accepted_clear(batch.pk)
     untouched = [r for r in results if r.outcome is Outcome.NOT_ATTEMPTED]
     if not untouched:
@@ -256,3 +303,10 @@ class _Heartbeat:
                 )
         finally:
             connection.close()  # this thread's own connection
+
+
+def batches_heartbeat(batch_ids: list[int]) -> None:
+    """One sign of life for every batch a worker process is running."""
+    Batch.objects.filter(pk__in=batch_ids, state=Batch.State.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )

@@ -231,18 +231,28 @@ def deferred_requeue(campaign: Campaign, now: dt.datetime | None = None) -> set[
 
 
 def campaign_cancel_remaining(campaign: Campaign) -> int:
-    """Cancel every delivery of a cancelled campaign that has not gone out; how many."""
+    """Cancel every delivery of a cancelled campaign that has not gone out; how many.
+
+    Deliveries of a running batch are left to it: its messages may be with a server right
+    now, and its results are recorded only for deliveries still queued, so cancelling them
+    here would record sent messages as cancelled. The batch notices the cancel between
+    messages and, once it has recorded what it sent, calls this again (batches._release).
+    """
     left = Delivery.objects.filter(
         campaign=campaign, status__in=[Delivery.Status.QUEUED, Delivery.Status.DEFERRED]
-    )
-    by_site = list(left.values_list("site", "status").annotate(n=Count("id")).order_by())
+    ).exclude(batch__state=Batch.State.RUNNING)
     with transaction.atomic():
+        by_site = list(left.values_list("site", "status").annotate(n=Count("id")).order_by())
         cancelled = left.update(status=Delivery.Status.CANCELLED, updated_at=timezone.now())
         Batch.objects.filter(
             campaign=campaign, state__in=[Batch.State.PENDING, Batch.State.QUEUED]
         ).update(state=Batch.State.DONE, finished_at=timezone.now())
+        queued = sum(n for _, status, n in by_site if status == Delivery.Status.QUEUED)
+        deferred = sum(n for _, status, n in by_site if status == Delivery.Status.DEFERRED)
         CampaignStats.objects.filter(campaign=campaign).update(
-            queued=0, deferred=0, cancelled=F("cancelled") + cancelled
+            queued=F("queued") - queued,
+            deferred=F("deferred") - deferred,
+            cancelled=F("cancelled") + cancelled,
         )
         counters.add_many(
             SiteStats,

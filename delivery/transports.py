@@ -14,11 +14,13 @@ from functools import cache
 from django.conf import settings
 
 from delivery import mx
+from delivery.asmtp import AsyncSession, Timeouts
 from delivery.bounces import DEAD_ADDRESS
 from delivery.mx import Candidate
 from delivery.relay import Relay
 from delivery.sending import Connector, Outcome, Result
 from delivery.smtp import Session, TlsPolicy
+from edm import config
 from edm import redis as edm_redis
 
 RELAY_SITE = "relay"
@@ -88,6 +90,25 @@ def connector(tls_policy: TlsPolicy) -> Connector:
         return lambda candidate: relay.session(**options)
     port = settings.EDM_SMTP_PORT
     return lambda candidate: Session(
+        candidate.host, port, address=candidate.address, tls_policy=tls_policy, **options
+    )
+
+
+def async_connector(tls_policy: TlsPolicy):
+    """`connector` for the async engine: AsyncSessions with the EDM_SMTP_TIMEOUT_* of each
+    step. Not in relay mode (the async client has no AUTH yet)."""
+    if mode() == "relay":
+        raise ValueError("The async engine does not do relay mode yet.")
+    options = {
+        "helo_name": helo_name(),
+        "source_address": settings.EDM_SOURCE_ADDRESS,
+        "timeouts": Timeouts(**config.smtp_timeouts()),
+    }
+    if mode() == "capture":
+        port, tls_policy = settings.EDM_CAPTURE_PORT, TlsPolicy.NONE
+    else:
+        port = settings.EDM_SMTP_PORT
+    return lambda candidate: AsyncSession(
         candidate.host, port, address=candidate.address, tls_policy=tls_policy, **options
     )
 

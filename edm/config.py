@@ -21,6 +21,7 @@ from edm import embedded_redis
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DELIVERY_MODES = ("capture", "mx", "relay")
+DELIVERY_ENGINES = ("blocking", "async")
 UNSUBSCRIBE_SCOPES = ("list", "all")
 
 
@@ -206,6 +207,20 @@ VARIABLES: tuple[Variable, ...] = (
         "`60`",
         "A running batch whose worker has not shown a sign of life for this long is taken "
         "over by another worker (its messages already accepted are not sent again).",
+    ),
+    Variable(
+        "EDM_DELIVERY_ENGINE",
+        "`blocking`",
+        "What sends campaign batches: `blocking` (each `rqworker` holds one SMTP connection "
+        "at a time) or `async` (`manage.py deliveryworker` drives up to "
+        "`EDM_WORKER_CONNECTIONS` sessions in one event loop; `rqworker` keeps the other "
+        'queues). The migration path: see "Many sessions per worker" in docs/DELIVERY.md.',
+    ),
+    Variable(
+        "EDM_WORKER_CONNECTIONS",
+        "`200`",
+        "SMTP sessions one `deliveryworker` process drives at once (never more per site than "
+        "the site allows, across every worker).",
     ),
     Variable(
         "EDM_UNSUBSCRIBE_SCOPE",
@@ -553,6 +568,19 @@ def soft_bounce_limit() -> int:
 
 def soft_bounce_days() -> int:
     return _positive_int("EDM_SOFT_BOUNCE_DAYS", 14)
+
+
+def delivery_engine() -> str:
+    engine = (_raw("EDM_DELIVERY_ENGINE") or "blocking").lower()
+    if engine not in DELIVERY_ENGINES:
+        raise ConfigError(
+            f"EDM_DELIVERY_ENGINE={engine!r} is not one of {', '.join(DELIVERY_ENGINES)}."
+        )
+    return engine
+
+
+def worker_connections() -> int:
+    return _positive_int("EDM_WORKER_CONNECTIONS", 200)
 
 
 def batch_stale_seconds() -> int:

@@ -46,6 +46,23 @@ class Process:
     port_setting: str = ""
 
 
+def workers(python: str, manage: str) -> list[Process]:
+    """Two of each worker, one per core: the blocking engine's rqworkers take every queue;
+    with EDM_DELIVERY_ENGINE=async, deliveryworkers take the delivery queue and the
+    rqworkers the others (RQ's scheduler runs in the first rqworker either way)."""
+    if config.delivery_engine() != "async":
+        return [
+            Process("worker", [python, manage, "rqworker", "--with-scheduler", *queues.ALL]),
+            Process("worker-2", [python, manage, "rqworker", *queues.ALL]),
+        ]
+    others = [name for name in queues.ALL if name != queues.DELIVERY]
+    return [
+        Process("worker", [python, manage, "rqworker", "--with-scheduler", *others]),
+        Process("delivery", [python, manage, "deliveryworker"]),
+        Process("delivery-2", [python, manage, "deliveryworker"]),
+    ]
+
+
 def processes(port: int) -> list[Process]:
     """What `make run` runs, in start order."""
     python = sys.executable
@@ -60,8 +77,7 @@ def processes(port: int) -> list[Process]:
             port=port,
             port_setting="make run PORT=…",
         ),
-        Process("worker", [python, manage, "rqworker", "--with-scheduler", *queues.ALL]),
-        Process("worker-2", [python, manage, "rqworker", *queues.ALL]),
+        *workers(python, manage),
         Process("cron", [python, manage, "rqcron", "delivery.cron"]),
     ]
     entries.append(

@@ -36,6 +36,8 @@ try:
     EDM_SOFT_BOUNCE_LIMIT = config.soft_bounce_limit()
     EDM_SOFT_BOUNCE_DAYS = config.soft_bounce_days()
     EDM_BATCH_STALE_SECONDS = config.batch_stale_seconds()
+    EDM_DELIVERY_ENGINE = config.delivery_engine()
+    EDM_WORKER_CONNECTIONS = config.worker_connections()
     EDM_DNS_NAMESERVERS = config.dns_nameservers()
     EDM_HELO_NAME = config.helo_name()
     EDM_BOUNCE_DOMAIN = config.bounce_domain()

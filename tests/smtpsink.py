@@ -269,9 +269,11 @@ class RunningSink:
 
 
 @contextlib.contextmanager
-def running_sink(behaviour: Behaviour = Behaviour()) -> Iterator[RunningSink]:
+def running_sink(
+    behaviour: Behaviour = Behaviour(), host: str = HOST, port: int = 0
+) -> Iterator[RunningSink]:
     """Serve from a thread of this process until the block ends (for tests)."""
-    sock = listener(behaviour)
+    sock = listener(behaviour, host, port)
     counters = Counters()
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
@@ -282,7 +284,9 @@ def running_sink(behaviour: Behaviour = Behaviour()) -> Iterator[RunningSink]:
     )
     thread.start()
     try:
-        yield RunningSink(sock.getsockname()[1], counters)
+        sink = RunningSink(sock.getsockname()[1], counters)
+        sink.host = host
+        yield sink
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)

@@ -14,7 +14,11 @@ enqueueing code's transaction commits.
 - `rq_worker`: a worker running in the background for the whole test (for browser tests
   that watch a job progress); stopped at teardown. Its log is printed when the test fails.
 
-Both take the queues of `edm.queues.ALL` by default.
+Both take the queues of `edm.queues.ALL` by default. With EDM_DELIVERY_ENGINE=async in the
+environment, as in production, `rqworker` leaves the `delivery` queue to a `manage.py
+deliveryworker` process (delivery/engine/worker.py): `rq_burst` alternates burst runs of
+both until the queues are empty, and `WorkerProcess` starts both in one process group (a
+SIGKILL of the group kills both).
 """
 
 from __future__ import annotations
@@ -71,10 +75,45 @@ def worker_argv(queues: tuple[str, ...], *, burst: bool) -> list[str]:
     ]
 
 
+def async_engine() -> bool:
+    return os.environ.get("EDM_DELIVERY_ENGINE", "blocking") == "async"
+
+
+def split_queues(queues: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The queues for rqworker, and whether a deliveryworker is needed."""
+    queues = queues or edm_queues.ALL
+    if not async_engine() or edm_queues.DELIVERY not in queues:
+        return queues, False
+    return tuple(q for q in queues if q != edm_queues.DELIVERY), True
+
+
+def delivery_worker_argv(*, burst: bool) -> list[str]:
+    return [sys.executable, str(MANAGE), "deliveryworker", *(["--burst"] if burst else [])]
+
+
+def queued_jobs(queues: tuple[str, ...]) -> int:
+    import django_rq
+
+    return sum(django_rq.get_queue(name).count for name in queues or edm_queues.ALL)
+
+
 def run_burst(*queues: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a burst worker on the queues until they are empty; fails the test if it fails."""
+    rq_queues, delivery = split_queues(queues)
+    if not delivery:
+        return _run_burst(worker_argv(rq_queues, burst=True), timeout)
+    for _ in range(20):  # each run may queue jobs for the other (a plan, then its batches…)
+        if rq_queues:
+            result = _run_burst(worker_argv(rq_queues, burst=True), timeout)
+        result = _run_burst(delivery_worker_argv(burst=True), timeout)
+        if not queued_jobs(queues):
+            return result
+    pytest.fail("the queues did not empty in 20 rounds of burst workers")
+
+
+def _run_burst(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        worker_argv(queues, burst=True),
+        argv,
         env=worker_env(),
         capture_output=True,
         text=True,
@@ -83,7 +122,7 @@ def run_burst(*queues: str, timeout: float = 120) -> subprocess.CompletedProcess
     )
     if result.returncode != 0:
         pytest.fail(
-            f"rqworker --burst exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            f"{' '.join(argv[2:])} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     failures = failed_jobs()
     if failures:
@@ -107,30 +146,54 @@ def failed_jobs() -> list[str]:
 
 
 class WorkerProcess:
-    """A background `manage.py rqworker` process and its log."""
+    """A background `manage.py rqworker` process (and `deliveryworker`, see above) and its log.
+
+    Each runs in a process group of its own; `kill()` SIGKILLs every one of them.
+    """
 
     def __init__(self, queues: tuple[str, ...]):
+        rq_queues, delivery = split_queues(queues)
         self.log = tempfile.NamedTemporaryFile(prefix="rqworker-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
-            worker_argv(queues, burst=False),
+            worker_argv(rq_queues, burst=False),
             env=worker_env(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.processes = [self.process]
+        if delivery:
+            self.processes.append(
+                subprocess.Popen(
+                    delivery_worker_argv(burst=False),
+                    env=worker_env(),
+                    stdout=self.log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL every process of the worker (and a work horse of rqworker's, if any)."""
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGKILL)
+        for process in self.processes:
+            process.wait(timeout=10)
+
     def stop(self) -> None:
         """Warm shutdown (SIGTERM lets a running job finish), then SIGKILL after 20 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 

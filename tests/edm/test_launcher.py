@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from edm import launcher
 from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +185,26 @@ def test_killing_the_launcher_itself_takes_its_children_along(launch):
     while processes_marked(run.marker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_marked(run.marker) == []
+
+
+def test_with_the_async_engine_deliveryworkers_take_the_delivery_queue_and_rqworkers_the_rest(
+    monkeypatch,
+):
+    monkeypatch.setenv("EDM_DELIVERY_ENGINE", "async")
+    entries = {p.name: p.argv for p in launcher.processes(8000)}
+
+    assert [name for name, argv in entries.items() if "deliveryworker" in argv] == [
+        "delivery",
+        "delivery-2",
+    ]
+    rqworkers = [argv for argv in entries.values() if "rqworker" in argv]
+    assert rqworkers and all("delivery" not in argv for argv in rqworkers)
+    assert any("--with-scheduler" in argv for argv in rqworkers)
+
+
+def test_with_the_blocking_engine_rqworkers_take_every_queue(monkeypatch):
+    monkeypatch.delenv("EDM_DELIVERY_ENGINE", raising=False)
+    entries = {p.name: p.argv for p in launcher.processes(8000)}
+
+    assert not any("deliveryworker" in argv for argv in entries.values())
+    assert all("delivery" in entries[name] for name in ("worker", "worker-2"))

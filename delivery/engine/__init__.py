@@ -1,0 +1,1 @@
+"""The asyncio delivery engine: many SMTP sessions per process (docs/DELIVERY.md)."""
