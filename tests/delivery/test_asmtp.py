@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import re
 import socket
 
@@ -21,6 +20,7 @@ from delivery.smtp import (
     TlsPolicy,
 )
 from edm import config
+from tests.aio import run
 from tests.smtpserver import SERVER_NAME, Certificates, Script
 from tests.smtpsink import Behaviour, running_sink
 
@@ -43,13 +43,6 @@ def session_to(server, **options) -> AsyncSession:
     options.setdefault("timeouts", PATIENT)
     options.setdefault("tls_policy", TlsPolicy.NONE)
     return AsyncSession(SERVER_NAME, server.port, address=server.host, **options)
-
-
-def run(coroutine):
-    """Run a test's event loop in a thread of its own: once a browser test has run, the main
-    thread belongs to Playwright's loop, and asyncio.run() refuses to start inside it."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 # -- many sessions, and no session waiting on another ------------------------------------

@@ -19,6 +19,7 @@ from delivery.mx import Candidate
 from delivery.sending import AcceptanceNotRecordedError, Outgoing, UnbuildableMessageError
 from delivery.smtp import TlsPolicy
 from delivery.throttle import SiteStatus, Throttle
+from tests.aio import run as run_async
 from tests.delivery.test_sending import DEAD, SITE, classify, outcomes, outgoing
 from tests.smtpserver import Script
 from tests.smtpsink import Behaviour, running_sink
@@ -69,7 +70,7 @@ def send(server, prefix, messages, limits=None, clock=None, **options):
         finally:
             await client.aclose()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def blocking_view(redis_db, prefix) -> Throttle:
@@ -353,7 +354,7 @@ def test_a_silent_host_does_not_delay_another_sites_batch_in_the_same_event_loop
         running_sink(Behaviour(stall=frozenset({"greeting"}))) as silent,
         running_sink(Behaviour()) as working,
     ):
-        finished, still_waiting = asyncio.run(main(silent, working))
+        finished, still_waiting = run_async(main(silent, working))
         delivered = working.counters.messages
 
     assert outcomes(finished) == ["sent"] * 20
@@ -412,7 +413,7 @@ def test_two_hundred_batches_hold_two_hundred_sessions_open_at_once_in_one_event
             await client.aclose()
 
     with running_sink(Behaviour(reply_delay=0.05)) as sink:
-        results = asyncio.run(main(sink))
+        results = run_async(main(sink))
         counters = sink.counters.snapshot()
 
     assert [outcomes(r) for r in results] == [["sent"] * each] * batches

@@ -12,6 +12,7 @@ from django.conf import settings
 from delivery.engine.throttle import AsyncThrottle, async_client
 from delivery.limits import Rate, SiteLimits
 from delivery.throttle import Refusal, SiteStatus, TemporaryNoSlot, Throttle
+from tests.aio import run as run_async
 
 SITE = "example.test"
 
@@ -31,7 +32,7 @@ def run_with(prefix, scenario, clock=None):
         finally:
             await client.aclose()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def test_slots_held_by_the_async_throttle_count_against_the_blocking_ones(prefix, redis_db):
